@@ -1,0 +1,1 @@
+"""Browser suite: the web frontend in a real Chromium, against the real API."""

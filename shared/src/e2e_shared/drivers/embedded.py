@@ -1,0 +1,339 @@
+"""The embedded driver: every service is a local process in its own process group.
+
+No Docker engine needed. State lives in ``.e2e/``: ``state.json``, ``logs/<service>.log`` and
+``data/<service>/``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .. import E2EError, checks, procs
+from ..config import Endpoints
+from ..stackdef import ServiceDef, render, template_context
+from ..state import ServiceState, StackState, locked
+from ..waits import Poll, WaitTimeout, tail, wait_until
+from .base import Echo, ServiceStatus, StackDriver
+
+
+class EmbeddedDriver(StackDriver):
+    name = "embedded"
+
+    # --- paths -----------------------------------------------------------------------
+    @property
+    def state_dir(self) -> Path:
+        return self.settings.state_dir
+
+    def log_path(self, service: str) -> str:
+        self.stack.get(service)
+        return str(self.state_dir / "logs" / f"{service}.log")
+
+    def data_dir(self, service: str) -> Path:
+        return self.state_dir / "data" / service
+
+    def _load(self) -> StackState | None:
+        state = StackState.load(self.settings.state_file)
+        if state and state.driver != self.name:
+            raise E2EError(f"a {state.driver} stack is up in this workspace",
+                           f"run `invoke stack.down --driver {state.driver}` first")
+        return state
+
+    def _alive(self, st: ServiceState | None) -> bool:
+        return bool(st) and procs.is_alive(st.pid, st.started)
+
+    # --- readiness ---------------------------------------------------------------------
+    def _check(self, svc: ServiceDef, port: int) -> Poll:
+        if svc.ready == "sql":
+            return checks.sql_ready(port)
+        if svc.ready == "s3":
+            return checks.s3_ready(port)
+        if svc.ready == "http":
+            return checks.http_ready(port, svc.ready_path)
+        argv = render(list(svc.ready_command), self._ctx(self._current_ports(), svc))
+        return checks.command_ready(argv, env=self._env(svc, self._current_ports()))
+
+    def _ready_now(self, svc: ServiceDef, port: int) -> bool:
+        try:
+            return self._check(svc, port).ok
+        except checks.transient_errors():
+            return False
+        except Exception:  # a status probe must never crash `stack.status`
+            return False
+
+    def _wait_ready(self, svc: ServiceDef, st: ServiceState, proc_poll=None) -> None:
+        def alive() -> bool:
+            if proc_poll is not None and proc_poll() is not None:
+                return False
+            return procs.is_alive(st.pid)
+
+        try:
+            wait_until(lambda: self._check(svc, st.port), what=f"{svc.name} to be ready "
+                       f"({svc.ready} check on port {st.port})", timeout=svc.ready_timeout,
+                       interval=0.05, log=st.log, alive=alive,
+                       transient=checks.transient_errors())
+        except WaitTimeout as exc:
+            code = proc_poll() if proc_poll is not None else None
+            if code is not None:
+                lines = "\n".join(tail(st.log, 20))
+                raise E2EError(f"service {svc.name} exited with code {code} during start; "
+                               f"last lines of {st.log}:\n{lines}",
+                               "fix the cause above, then run `invoke stack.up` again") from None
+            raise E2EError(str(exc), f"see `invoke stack.logs {svc.name}`") from None
+        if svc.init:
+            checks.INIT[svc.init](st.port, self.stack.endpoints)
+
+    # --- templates and environment ------------------------------------------------------
+    def _current_ports(self) -> dict[str, int]:
+        state = StackState.load(self.settings.state_file)
+        return {k: v.port for k, v in (state.services if state else {}).items()}
+
+    def _python(self, svc: ServiceDef) -> str:
+        if svc.runtime == "sut":
+            from ..sutenv import sut_python
+
+            return str(sut_python(self.settings))
+        return sys.executable
+
+    def _ctx(self, ports: dict[str, int], svc: ServiceDef, secret: str = "") -> dict:
+        return template_context(
+            ports, port=ports.get(svc.name, 0), python=self._python(svc),
+            data=str(self.data_dir(svc.name)), root=str(self.settings.root),
+            state_dir=str(self.state_dir), secret=secret,
+        )
+
+    def _env(self, svc: ServiceDef, ports: dict[str, int], secret: str = "") -> dict[str, str]:
+        env = dict(os.environ)
+        env["PYTHONUNBUFFERED"] = "1"
+        ctx = self._ctx(ports, svc, secret)
+        env.update({k: str(render(v, ctx)) for k, v in svc.env.items()})
+        return env
+
+    def _choose_port(self, svc: ServiceDef, wanted: int, echo: Echo, fixed: bool) -> int:
+        if wanted and procs.port_bindable(wanted) and not procs.port_in_use(wanted):
+            return wanted
+        if wanted:
+            holder = procs.port_holder(wanted)
+            if fixed:
+                raise E2EError(f"port {wanted} of {svc.name} is held by {holder}",
+                               "stop that process or run `invoke stack.down` and `stack.up` again")
+            port = procs.free_port()
+            echo(f"{svc.name}: port {wanted} is held by {holder}; using {port} instead")
+            return port
+        return procs.free_port()
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def _clean_stale(self, state: StackState, echo: Echo) -> StackState | None:
+        """A state file none of whose processes lives was left by a killed run: clean it."""
+        if any(self._alive(s) for s in state.services.values()):
+            return state
+        echo("found the state of a stack whose processes are gone (a killed run?); cleaning it up")
+        for st in state.services.values():
+            if st.pid and procs.group_members(st.pid):
+                procs.stop_group(st.pid, grace=1.0)
+        self._remove_data(echo=lambda _m: None)
+        self.settings.state_file.unlink(missing_ok=True)
+        return None
+
+    def up(self, services: list[str] | None = None, *, echo: Echo = print) -> Endpoints:
+        waves = self.stack.waves(services)
+        with locked(self.state_dir):
+            state = self._load()
+            if state is not None:
+                state = self._clean_stale(state, echo)
+            state = state or StackState(driver=self.name, run_id=uuid.uuid4().hex[:12],
+                                        secret=secrets.token_hex(24))
+            names = [n for wave in waves for n in wave]
+            to_start = [n for n in names if not self._alive(state.services.get(n))]
+            if any(self.stack.services[n].runtime == "sut" for n in to_start):
+                from ..sutenv import ensure_sut_env
+
+                ensure_sut_env(self.settings, echo=echo)
+            started: list[str] = []
+            try:
+                for wave in waves:
+                    self._start_wave([n for n in wave if n in to_start], state, started, echo)
+                    # Already-running services are reused when they answer their check.
+                    for n in wave:
+                        svc, st = self.stack.services[n], state.services.get(n)
+                        if n in to_start or self._ready_now(svc, st.port):
+                            continue
+                        if self._alive(st):
+                            self._wait_ready(svc, st)
+                        else:  # it died since we looked
+                            self._start_wave([n], state, started, echo)
+            except BaseException:
+                # Ctrl-C or a failed start: leave nothing behind that this call started.
+                for n in reversed(started):
+                    st = state.services.pop(n)
+                    procs.stop_group(st.pid, sig=self.stack.services[n].signal, grace=3.0,
+                                     leader_only=True)
+                if state.services:
+                    state.save(self.settings.state_file)
+                else:
+                    self.settings.state_file.unlink(missing_ok=True)
+                raise
+            state.endpoints = self._render_endpoints(state)
+            state.save(self.settings.state_file)
+            if not to_start:
+                echo(f"stack already up ({', '.join(names)}); reused")
+            return Endpoints.from_mapping(state.endpoints)
+
+    def _start_wave(self, wave: list[str], state: StackState, started: list[str],
+                    echo: Echo) -> None:
+        if not wave:
+            return
+        popens = {}
+        for name in wave:
+            svc = self.stack.services[name]
+            previous = state.services.get(name)
+            # A service that ran before keeps its port: its dependents were configured with it.
+            port = self._choose_port(svc, previous.port if previous else svc.port, echo,
+                                     fixed=bool(previous and previous.port))
+            state.services[name] = ServiceState(port=port, log=self.log_path(name))
+        ports = {k: v.port for k, v in state.services.items()}
+        for name in wave:
+            svc = self.stack.services[name]
+            st = state.services[name]
+            argv = render(list(svc.command), self._ctx(ports, svc, state.secret))
+            proc = procs.spawn(argv, log=Path(st.log), env=self._env(svc, ports, state.secret),
+                               cwd=self.settings.root)
+            st.pid = proc.pid
+            st.started = procs.create_time(proc.pid) or time.time()
+            popens[name] = proc
+            started.append(name)
+            echo(f"{name}: starting (pid {proc.pid}, port {st.port})")
+        state.save(self.settings.state_file)  # a Ctrl-C from here on is cleaned by the next up
+        t0 = time.monotonic()
+        with ThreadPoolExecutor(max_workers=len(wave)) as pool:
+            futures = {n: pool.submit(self._wait_ready, self.stack.services[n], state.services[n],
+                                      popens[n].poll) for n in wave}
+            errors = []
+            for name, fut in futures.items():
+                try:
+                    fut.result()
+                    echo(f"{name}: ready in {time.monotonic() - t0:.2f}s")
+                except E2EError as exc:
+                    errors.append(exc)
+            if errors:
+                raise errors[0]
+
+    def _render_endpoints(self, state: StackState) -> dict:
+        ports = {k: v.port for k, v in state.services.items()}
+        ctx = template_context(ports)
+        out = {}
+        for key, value in self.stack.endpoints.items():
+            try:
+                out[key] = render(value, ctx)
+            except E2EError:
+                continue  # an endpoint of a service that is not part of this stack
+        return out
+
+    def down(self, *, keep: bool = False, echo: Echo = print) -> None:
+        with locked(self.state_dir):
+            state = self._load()
+            if state is None:
+                echo("no stack is up in this workspace; nothing to stop")
+            else:
+                self._stop_all(state, echo)
+                self.settings.state_file.unlink(missing_ok=True)
+            if not keep:
+                self._remove_data(echo)
+
+    def _stop_all(self, state: StackState, echo: Echo) -> None:
+        order = [n for wave in self.stack.waves() for n in wave]
+        names = [n for n in reversed(order) if n in state.services]
+        names += [n for n in state.services if n not in names]  # services since removed
+        ports = []
+        for name in names:
+            st = state.services[name]
+            svc = self.stack.services.get(name)
+            if self._alive(st):
+                sig = svc.signal if svc else procs.signal.SIGTERM
+                clean = procs.stop_group(st.pid, sig=sig, grace=5.0, leader_only=True)
+                leftover = "" if clean else "; some processes resisted SIGKILL"
+                echo(f"{name}: stopped (pid {st.pid}){leftover}")
+            elif st.pid and procs.group_members(st.pid):
+                procs.stop_group(st.pid, grace=1.0)  # the leader died; its children still hold on
+                echo(f"{name}: cleaned up leftovers of pid {st.pid}")
+            else:
+                echo(f"{name}: was not running")
+            ports.append(st.port)
+        for port in ports:
+            wait_until(lambda p=port: not procs.port_in_use(p), what=f"port {port} to be free",
+                       timeout=5.0)
+
+    def _remove_data(self, echo: Echo) -> None:
+        data = self.state_dir / "data"
+        if data.exists():
+            shutil.rmtree(data, ignore_errors=True)
+            echo(f"removed {data}")
+
+    def status(self) -> list[ServiceStatus]:
+        state = self._load()
+        rows = []
+        now = time.time()
+        for name, svc in self.stack.services.items():
+            st = state.services.get(name) if state else None
+            if st is None:
+                rows.append(ServiceStatus(name, "not started", None, None, None, False))
+                continue
+            alive = self._alive(st)
+            rows.append(ServiceStatus(
+                name, "running" if alive else "down", st.pid if alive else None, st.port,
+                now - st.started if alive else None, alive and self._ready_now(svc, st.port),
+            ))
+        return rows
+
+    def endpoints(self) -> Endpoints:
+        state = self._load()
+        return Endpoints.from_mapping(state.endpoints if state else {}).with_env()
+
+    # --- single services -------------------------------------------------------------
+    def _service_state(self, service: str) -> tuple[ServiceDef, StackState, ServiceState]:
+        svc = self.stack.get(service)
+        state = self._load()
+        if state is None or service not in state.services:
+            raise E2EError(f"service {service} is not part of a running stack",
+                           "run `invoke stack.up` first")
+        return svc, state, state.services[service]
+
+    def stop(self, service: str) -> None:
+        with locked(self.state_dir):
+            svc, _state, st = self._service_state(service)
+            if self._alive(st):
+                procs.stop_group(st.pid, sig=svc.signal, grace=5.0, leader_only=True)
+            wait_until(lambda: not procs.port_in_use(st.port),
+                       what=f"port {st.port} of {service} to be free", timeout=5.0, log=st.log)
+
+    def kill(self, service: str) -> None:
+        with locked(self.state_dir):
+            _svc, _state, st = self._service_state(service)
+            if self._alive(st):
+                procs.kill_group(st.pid)
+            wait_until(lambda: not procs.group_members(st.pid),
+                       what=f"{service} (pid {st.pid}) to be gone", timeout=5.0, log=st.log)
+
+    def start(self, service: str, *, echo: Echo = print) -> None:
+        with locked(self.state_dir):
+            svc, state, st = self._service_state(service)
+            if self._alive(st):
+                if not self._ready_now(svc, st.port):
+                    self._wait_ready(svc, st)
+                return
+            started: list[str] = []
+            try:
+                self._start_wave([service], state, started, echo)
+            except BaseException:
+                if started:  # do not leave a half-started service behind
+                    procs.stop_group(state.services[service].pid, sig=svc.signal, grace=3.0,
+                                     leader_only=True)
+                raise
+            finally:
+                state.save(self.settings.state_file)

@@ -1,0 +1,1 @@
+"""Launchers for the embedded driver's infrastructure services."""

@@ -1,0 +1,71 @@
+"""What the ``stack.*`` tasks do, as importable and testable functions."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from . import E2EError
+from .drivers import StackDriver, get_driver
+from .drivers.base import Echo, ServiceStatus
+from .waits import tail
+
+
+def fmt_uptime(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def status_table(rows: list[ServiceStatus]) -> str:
+    header = ("SERVICE", "STATE", "PID", "PORT", "UPTIME", "READY")
+    body = [(r.name, r.state, str(r.pid or "-"), str(r.port or "-"), fmt_uptime(r.uptime),
+             "yes" if r.ready else "no") for r in rows]
+    widths = [max(len(row[i]) for row in (header, *body)) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+                     for row in (header, *body))
+
+
+def require_up(driver: StackDriver) -> None:
+    """Fail in one line, with the command to run, when the stack is not up and ready."""
+    rows = driver.status()
+    down = [r.name for r in rows if not r.ready]
+    if down:
+        raise E2EError(f"the stack is not up ({', '.join(down)} not ready)",
+                       "run `invoke stack.up` first")
+
+
+def show_logs(driver: StackDriver, service: str, *, lines: int = 50, follow: bool = False,
+              echo: Echo = print, keep_going: Callable[[], bool] = lambda: True) -> None:
+    driver.stack.get(service)  # unknown names list the valid ones
+    path = driver.log_path(service)
+    if path is None:
+        argv = driver.logs_argv(service, lines, follow)  # type: ignore[attr-defined]
+        import subprocess
+
+        subprocess.run(argv, check=False)
+        return
+    log = Path(path)
+    if not log.exists():
+        raise E2EError(f"{service} has no log yet at {log}", "run `invoke stack.up` first")
+    for line in tail(log, lines):
+        echo(line)
+    if not follow:
+        return
+    with log.open("r", encoding="utf-8", errors="replace") as f:
+        f.seek(0, 2)
+        while keep_going():
+            line = f.readline()
+            if line:
+                echo(line.rstrip("\n"))
+            else:
+                time.sleep(0.2)  # poll: waiting for the service to write more
+
+
+__all__ = ["get_driver", "require_up", "show_logs", "status_table"]
