@@ -40,7 +40,7 @@ def isolated_driver(settings: Settings) -> EmbeddedDriver:
     """An embedded driver with its own state directory and free ports: a running stack is untouched."""
     tool = dict(settings.tool)
     tool["state_dir"] = str(settings.state_dir / "bench")
-    tool["services"] = {k: dict(v, port=0) for k, v in tool["services"].items()}
+    tool["services"] = {k: dict(v, port=0) if "port" in v else v for k, v in tool["services"].items()}
     isolated = Settings(root=settings.root, tool=tool, profile="embedded")
     return EmbeddedDriver(isolated, parse(tool))
 

@@ -24,7 +24,7 @@ class ServiceDef:
     command: tuple[str, ...]
     ready: str
     runtime: str = "host"
-    port: int = 0
+    port: int | None = None  # None: the service listens on no port; 0: any free port
     depends_on: tuple[str, ...] = ()
     ready_path: str = "/"
     ready_command: tuple[str, ...] = ()
@@ -103,19 +103,21 @@ def parse(tool: dict[str, Any]) -> StackDef:
     services: dict[str, ServiceDef] = {}
     for name, spec in raw.items():
         where = f"[tool.e2e.services.{name}]"
+        env = dict(tool.get("sut_env", {})) if spec.get("runtime") == "sut" else {}
+        env.update(spec.get("env", {}))
         try:
             svc = ServiceDef(
                 name=name,
                 command=tuple(spec["command"]),
                 ready=spec["ready"],
                 runtime=spec.get("runtime", "host"),
-                port=int(spec.get("port", 0)),
+                port=int(spec["port"]) if "port" in spec else None,
                 depends_on=tuple(spec.get("depends_on", ())),
                 ready_path=spec.get("ready_path", "/"),
                 ready_command=tuple(spec.get("ready_command", ())),
                 ready_timeout=float(spec.get("ready_timeout", 30)),
                 init=spec.get("init", ""),
-                env=dict(spec.get("env", {})),
+                env=env,
                 stop_signal=spec.get("stop_signal", "SIGTERM"),
             )
         except KeyError as exc:

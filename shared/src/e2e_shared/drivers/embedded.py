@@ -115,7 +115,9 @@ class EmbeddedDriver(StackDriver):
         env.update({k: str(render(v, ctx)) for k, v in svc.env.items()})
         return env
 
-    def _choose_port(self, svc: ServiceDef, wanted: int, echo: Echo, fixed: bool) -> int:
+    def _choose_port(self, svc: ServiceDef, wanted: int | None, echo: Echo, fixed: bool) -> int:
+        if svc.port is None:
+            return 0
         if wanted and procs.port_bindable(wanted) and not procs.port_in_use(wanted):
             return wanted
         if wanted:
@@ -265,7 +267,7 @@ class EmbeddedDriver(StackDriver):
             else:
                 echo(f"{name}: was not running")
             ports.append(st.port)
-        for port in ports:
+        for port in filter(None, ports):
             wait_until(lambda p=port: not procs.port_in_use(p), what=f"port {port} to be free",
                        timeout=5.0)
 
@@ -309,7 +311,7 @@ class EmbeddedDriver(StackDriver):
             svc, _state, st = self._service_state(service)
             if self._alive(st):
                 procs.stop_group(st.pid, sig=svc.signal, grace=5.0, leader_only=True)
-            wait_until(lambda: not procs.port_in_use(st.port),
+            wait_until(lambda: not st.port or not procs.port_in_use(st.port),
                        what=f"port {st.port} of {service} to be free", timeout=5.0, log=st.log)
 
     def kill(self, service: str) -> None:

@@ -1,0 +1,270 @@
+"""The pytest plugin every suite gets by installing ``e2e-shared`` (entry point ``pytest11``).
+
+Scope ladder: the stack, its clients and the run id live for the session; names, the API
+client's request log, factories and faults live for one test. A failing test's JUnit entry
+carries its failure bundle: the requests it made and what each service logged meanwhile,
+with secrets masked.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .clients import ApiClient, Recorder, s3_client, sql_engine
+from .config import Endpoints, Settings, load_settings
+from .factories import ExportFactory, TradeFileFactory, UserFactory, WatchlistFactory, WindowAllocator
+from .faults import Faults
+from .logwindow import LogWindow
+from .masking import mask
+from .naming import Namer, new_run_id
+
+MARKERS = {
+    "health": "the stack's health checks: run first, everything else needs them",
+    "smoke": "fast checks that every part answers: run before the flows",
+    "flow": "user journeys across several endpoints or pages",
+    "integrity": "data and schema integrity, checked in the database",
+    "resilience": "stops, kills or restarts services: never against a shared environment",
+}
+
+
+@dataclass
+class Stack:
+    """The running stack as the suites see it."""
+
+    settings: Settings
+    driver: Any
+    endpoints: Endpoints
+    run_id: str
+
+    def log_paths(self) -> dict[str, Path]:
+        out = {}
+        for name in self.driver.stack.names:
+            path = self.driver.log_path(name)
+            if path:
+                out[name] = Path(path)
+        return out
+
+
+@dataclass
+class TestContext:
+    recorder: Recorder = field(default_factory=Recorder)
+    window: LogWindow | None = None
+    started: float = field(default_factory=time.time)
+
+
+CTX = pytest.StashKey[TestContext]()
+STACK = pytest.StashKey[Stack]()
+RUN_ID = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("e2e", "E2E workspace")
+    group.addoption("--e2e-target", default=None,
+                    help="run against a remote target from [tool.e2e.targets] (nothing is started)")
+    group.addoption("--e2e-autostart", action="store_true", default=False,
+                    help="start the embedded stack when it is not up, and stop what was started")
+    group.addoption("--e2e-artifacts", default=None,
+                    help="where failure bundles, traces and screenshots go (default reports/artifacts)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, doc in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {doc}")
+    config.stash[RUN_ID] = new_run_id()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"e2e run id: {config.stash[RUN_ID]}"
+
+
+# --- session scope: the stack and its clients --------------------------------------------------
+
+@pytest.fixture(scope="session")
+def run_id(pytestconfig: pytest.Config) -> str:
+    """Unique per run: part of every name the factories make."""
+    return pytestconfig.stash[RUN_ID]
+
+
+@pytest.fixture(scope="session")
+def stack(pytestconfig: pytest.Config, run_id: str) -> Iterator[Stack]:
+    """The running stack: endpoints and the driver handle. Fails in one line when it is not up."""
+    from . import E2EError
+    from .drivers import get_driver
+    from .stackops import require_up
+
+    target = pytestconfig.getoption("--e2e-target")
+    started = False
+    try:
+        settings = load_settings(target=target)
+        driver = get_driver(settings=settings)
+        try:
+            require_up(driver)
+        except E2EError:
+            if not pytestconfig.getoption("--e2e-autostart") or target:
+                raise
+            driver.up(echo=lambda _m: None)
+            started = True
+    except E2EError as exc:
+        pytest.exit(f"{exc.cause}; {exc.hint}" if exc.hint else exc.cause, returncode=4)
+    handle = Stack(settings=settings, driver=driver, endpoints=driver.endpoints(), run_id=run_id)
+    pytestconfig.stash[STACK] = handle
+    yield handle
+    if started:  # tear down only what this run started
+        driver.down(echo=lambda _m: None)
+
+
+@pytest.fixture(scope="session")
+def endpoints(stack: Stack) -> Endpoints:
+    return stack.endpoints
+
+
+@pytest.fixture(scope="session")
+def db(stack: Stack) -> Iterator[Any]:
+    """A SQLAlchemy engine (psycopg) on the application's database."""
+    engine = sql_engine(stack.endpoints.database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3(stack: Stack) -> Any:
+    """A boto3 S3 client for the stack's object store."""
+    return s3_client(stack.endpoints)
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir(pytestconfig: pytest.Config, run_id: str) -> Path:
+    base = pytestconfig.getoption("--e2e-artifacts")
+    root = Path(base) if base else Path(str(pytestconfig.rootpath)) / "reports" / "artifacts"
+    return root
+
+
+@pytest.fixture(scope="session")
+def _windows(stack: Stack) -> WindowAllocator:
+    local = stack.settings.profile != "remote"
+    return WindowAllocator(stack.settings.state_dir / "trade-windows" if local else None)
+
+
+# --- function scope: names, clients, factories, faults ------------------------------------------
+
+@pytest.fixture
+def unique(request: pytest.FixtureRequest, run_id: str) -> Namer:
+    """``unique("wl")`` -> a name no other test or run uses; ``unique.email()`` likewise."""
+    return Namer(run_id, request.node.nodeid)
+
+
+@pytest.fixture
+def api(request: pytest.FixtureRequest, stack: Stack) -> ApiClient:
+    """A requests session on the API; ``api.as_user(user)`` acts as that user."""
+    ctx = request.node.stash.setdefault(CTX, TestContext())
+    return ApiClient(stack.endpoints.api_url, recorder=ctx.recorder)
+
+
+@pytest.fixture
+def users(api: ApiClient, unique: Namer, db: Any) -> Iterator[UserFactory]:
+    factory = UserFactory(api, unique, db)
+    yield factory
+    factory.cleanup()
+
+
+@pytest.fixture
+def user(users: UserFactory) -> Any:
+    """A fresh signed-in user of this test."""
+    return users.create()
+
+
+@pytest.fixture
+def watchlists(api: ApiClient, unique: Namer) -> Iterator[WatchlistFactory]:
+    factory = WatchlistFactory(api, unique)
+    yield factory
+    factory.cleanup()
+
+
+@pytest.fixture
+def trade_files(api: ApiClient, unique: Namer, s3: Any, _windows: WindowAllocator
+                ) -> Iterator[TradeFileFactory]:
+    factory = TradeFileFactory(api, unique, s3, _windows)
+    yield factory
+    factory.cleanup()
+
+
+@pytest.fixture
+def exports(api: ApiClient) -> Iterator[ExportFactory]:
+    factory = ExportFactory(api)
+    yield factory
+    factory.cleanup()
+
+
+@pytest.fixture
+def faults(stack: Stack) -> Iterator[Faults]:
+    """Stop, kill or restart services; everything is restored and ready before the next test."""
+    if stack.settings.profile == "remote":
+        pytest.fail("fault injection is refused on a remote target", pytrace=False)
+    handle = Faults(stack.driver)
+    try:
+        yield handle
+    finally:
+        handle.restore()
+
+
+# --- failure bundles ---------------------------------------------------------------------------
+
+def _open_window(item: pytest.Item) -> None:
+    ctx = item.stash.setdefault(CTX, TestContext())
+    handle = item.config.stash.get(STACK, None)
+    if ctx.window is None and handle is not None:
+        ctx.window = LogWindow(handle.log_paths()).open()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    item.stash[CTX] = TestContext()
+    _open_window(item)
+    yield
+    _open_window(item)  # the stack fixture may only exist now, on the first test
+
+
+def render_bundle(ctx: TestContext, run_id: str) -> str:
+    lines = [f"--- e2e failure bundle (run {run_id}, test started "
+             f"{time.strftime('%H:%M:%S', time.localtime(ctx.started))}) ---"]
+    reqs = ctx.recorder.render()
+    lines.append(f"requests made ({len(ctx.recorder.exchanges)}):")
+    lines += [f"  {r}" for r in reqs] or ["  (none)"]
+    logs = ctx.window.read() if ctx.window else {}
+    lines.append("service log lines during the test:" if logs else "service logs: nothing logged")
+    for service, entries in logs.items():
+        lines += [f"  [{service}] {e}" for e in entries]
+    return mask("\n".join(lines))
+
+
+def _safe(nodeid: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid)[-150:]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if not report.failed or hasattr(report, "wasxfail"):
+        return
+    ctx = item.stash.get(CTX, None) or TestContext()
+    run = item.config.stash[RUN_ID]
+    bundle = render_bundle(ctx, run)
+    report.longrepr = mask(str(report.longrepr)) + "\n\n" + bundle
+    base = item.config.getoption("--e2e-artifacts")
+    folder = (Path(base) if base else item.config.rootpath / "reports" / "artifacts") / run
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{_safe(item.nodeid)}.{report.when}.bundle.txt"
+        path.write_text(bundle + "\n", encoding="utf-8")
+        # JUnit takes properties from the teardown report, which copies the item's.
+        item.user_properties.append(("attachment", str(path)))
+    except OSError:
+        pass  # the bundle is in the JUnit failure text already
