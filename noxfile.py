@@ -13,6 +13,44 @@ nox.options.reuse_venv = "yes"
 nox.options.sessions = ["lint", "unit"]
 
 PYTHON = "3.11"
+# Each suite's environment: the fixtures library, the suite package (its own dependencies),
+# and pytest-split for CI shards.
+SUITES = {"backend": "backend_e2e", "frontend": "frontend_e2e", "pipeline": "pipeline_e2e"}
+
+
+def _run_suites(session: nox.Session, *suites: str, marker: str | None = None) -> None:
+    """Install the suites' packages and run pytest on them, JUnit into reports/junit/."""
+    session.install("-e", "./shared", *(f"-e./{SUITES[s]}" for s in suites), "pytest-split")
+    args = list(session.posargs)
+    if marker:
+        args = ["-m", marker, *args]
+    if not any(a.startswith("--junitxml") for a in args):
+        args.append(f"--junitxml=reports/junit/adhoc-{session.name}.xml")
+    session.run("pytest", *(SUITES[s] for s in suites), *args)
+
+
+@nox.session(python=PYTHON, tags=["suites"])
+def backend(session: nox.Session) -> None:
+    """Run the backend suite against the running stack (args go to pytest: -- -k watchlist -m smoke)."""
+    _run_suites(session, "backend")
+
+
+@nox.session(python=PYTHON, tags=["suites"])
+def frontend(session: nox.Session) -> None:
+    """Run the browser suite in Chromium against the running stack (args go to pytest)."""
+    _run_suites(session, "frontend")
+
+
+@nox.session(python=PYTHON, tags=["suites"])
+def pipeline(session: nox.Session) -> None:
+    """Run the data-pipeline suite against the running stack (args go to pytest)."""
+    _run_suites(session, "pipeline")
+
+
+@nox.session(python=PYTHON, tags=["suites"])
+def smoke(session: nox.Session) -> None:
+    """Run the smoke-marked tests of every suite, in one environment holding all three."""
+    _run_suites(session, *SUITES, marker="smoke")
 
 
 @nox.session(python=PYTHON)

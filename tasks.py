@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from invoke import Collection, task
 
-from e2e_shared.tasklib import cli, driver_for
+from e2e_shared.tasklib import PHASE_NAMES, SUITE_NAMES, cli, driver_for, merge_reports, run_e2e_task
 
 DRIVER_HELP = "embedded or compose (default: compose when a Docker engine answers, else embedded)"
 TARGET_HELP = "a remote target from [tool.e2e.targets]: nothing is started or stopped"
@@ -64,5 +64,70 @@ def bench(c, runs=3):
     bench_stack_up(runs=int(runs))
 
 
+# --- data ---------------------------------------------------------------------------------
+
+@task(name="seed")
+@cli
+def data_seed(c):
+    """Load the deterministic baseline: two users, ten symbols, one day of trades (idempotent)."""
+    from e2e_shared.seeding import seed_baseline
+
+    print(f"seeded: {seed_baseline()}")
+
+
+@task(name="reset")
+@cli
+def data_reset(c):
+    """Remove everything the tests created and return to the seeded baseline."""
+    from e2e_shared.seeding import reset_baseline
+
+    print(f"reset: {reset_baseline()}")
+
+
+# --- e2e -----------------------------------------------------------------------------------
+
+E2E_HELP = {
+    "strict": "count flaky tests (failed, then passed on the rerun) as failures",
+    "shard": "run slice i of n of every suite, balanced by recorded durations (e.g. 1/2)",
+    "target": TARGET_HELP,
+    "allow_destructive": "allow phases that stop services (resilience) on a remote target",
+    "suite": "limit to this suite (repeatable): backend, frontend, pipeline",
+    "phase": "limit to this phase (repeatable): health, smoke, flows, integrity, resilience",
+}
+
+
+def _e2e_task(name, doc, phases=None, suites=None):
+    @task(name=name, help=E2E_HELP, iterable=["suite", "phase"])
+    @cli
+    def run(c, strict=False, shard=None, target=None, allow_destructive=False, suite=None, phase=None):
+        run_e2e_task(phase or phases, suite or suites, strict=strict, shard=shard, target=target,
+                     allow_destructive=allow_destructive)
+
+    run.__doc__ = doc
+    run.body.__doc__ = doc
+    return run
+
+
+e2e = Collection("e2e")
+e2e.add_task(_e2e_task("all", "Run every phase in dependency order, merge the reports, print the verdict."),
+             default=True)
+for _suite in SUITE_NAMES:
+    e2e.add_task(_e2e_task(_suite, f"Run every phase of the {_suite} suite.", suites=[_suite]))
+for _phase in PHASE_NAMES:
+    e2e.add_task(_e2e_task(_phase, f"Run the {_phase} phase of every suite.", phases=[_phase]))
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+@task(name="merge", help={"strict": "count flaky tests as failures",
+                          "junit_dir": "where the JUnit files are (default reports/junit)"})
+@cli
+def report_merge(c, strict=False, junit_dir="reports/junit"):
+    """Merge reports/junit/*.xml into reports/junit.xml, summary.json/.md and index.html."""
+    raise SystemExit(merge_reports(junit_dir, strict=strict))
+
+
 stack = Collection("stack", up, down, status, logs, restart)
-ns = Collection(stack, bench)
+data = Collection("data", data_seed, data_reset)
+report = Collection("report", report_merge)
+ns = Collection(stack, data, e2e, report, bench)

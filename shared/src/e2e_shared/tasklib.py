@@ -35,3 +35,36 @@ def cli(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def driver_for(driver: str | None, target: str | None) -> StackDriver:
     return get_driver(driver, target=target)
+
+
+def _names(table: str) -> list[str]:
+    """Phase or suite names from pyproject, for building tasks; empty outside a workspace."""
+    from .config import find_root, load_tool_config
+
+    try:
+        return list(load_tool_config(find_root()).get(table, {}))
+    except E2EError:
+        return []
+
+
+PHASE_NAMES = _names("phases")
+SUITE_NAMES = _names("suites")
+
+
+def run_e2e_task(phases: list[str] | None, suites: list[str] | None, *, strict: bool,
+                 shard: str | None, target: str | None, allow_destructive: bool) -> None:
+    from .orchestrate import run_e2e
+    from .phases import parse_shard
+    from .runner import Options
+
+    options = Options(strict=strict, shard=parse_shard(shard), target=target,
+                      allow_destructive=allow_destructive)
+    code = run_e2e(phases, suites, options=options)
+    if code:
+        raise Exit(code=code)
+
+
+def merge_reports(junit_dir: str, *, strict: bool) -> int:
+    from .report.__main__ import main
+
+    return main(["merge", "--junit-dir", junit_dir, "--out", "reports", *(["--strict"] if strict else [])])

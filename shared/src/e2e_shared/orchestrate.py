@@ -1,0 +1,83 @@
+"""What ``invoke e2e.*`` does: check the stack, prepare environments, run the plan, merge, verdict."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+from . import E2EError
+from .config import load_settings
+from .drivers import get_driver
+from .phases import load as load_phases
+from .runner import SKIPPED, Echo, Options, Runner, refuse_destructive
+from .stackops import require_up
+
+
+def prepare_envs(sessions: list[str], python: str, echo: Echo) -> float:
+    """Install each suite's environment once, so every phase run reuses it (``nox -R``)."""
+    t0 = time.monotonic()
+    argv = [python, "-m", "nox", "--install-only", "-s", *sessions]
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    if proc.returncode != 0:
+        out = (proc.stdout + proc.stderr).strip().splitlines()[-20:]
+        raise E2EError("preparing the suite environments failed:\n" + "\n".join(out),
+                       f"run `{' '.join(argv[1:])}` to see why")
+    took = time.monotonic() - t0
+    echo(f"environments ready ({', '.join(sessions)}) in {took:.1f}s")
+    return took
+
+
+def run_e2e(phases: list[str] | None = None, suites: list[str] | None = None, *,
+            options: Options | None = None, echo: Echo = print) -> int:
+    """Run the selected phases and suites against the stack; return the process exit code."""
+    from .report import merge, summary_line
+
+    options = options or Options()
+    t0 = time.monotonic()
+    settings = load_settings(target=options.target)
+    model = load_phases(settings.tool)
+    selected = model.select(phases, suites)
+    if not selected:
+        raise E2EError("nothing to run: no phase runs the chosen suites",
+                       f"phases: {', '.join(model.phases)}; suites: {', '.join(model.suites)}")
+    selected = refuse_destructive(model, selected, options, phases)
+    require_up(get_driver(settings=settings))
+
+    sessions = sorted({model.suites[s].session for _, suites_ in selected for s in suites_})
+    prepare_envs(sessions, options.python, echo)
+
+    def seed() -> None:
+        from .seeding import seed_baseline
+
+        t = time.monotonic()
+        counts = seed_baseline(settings)
+        echo(f"data.seed: baseline ready in {time.monotonic() - t:.1f}s ({counts})")
+
+    runner = Runner(settings.root, model, options, echo=echo, seed=seed)
+    jobs = runner.plan(selected)
+    (settings.root / "reports" / "junit").mkdir(parents=True, exist_ok=True)
+    interrupted = False
+    try:
+        for job in jobs:
+            if job.phase.destructive and options.target and not options.allow_destructive:
+                runner.skip(job, f"destructive phase refused on target {options.target} "
+                                 "(--allow-destructive allows it)")
+        runner.run(jobs)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        for job in jobs:
+            if job.status == SKIPPED and not job.junit.exists():
+                runner.skip(job, job.reason or "not run")
+        result = merge(settings.root / "reports" / "junit", settings.root / "reports",
+                       strict=options.strict)
+        for warning in result.warnings:
+            echo(f"warning: {warning}")
+        for name in getattr(result, "flaky", []) or []:
+            echo(f"flaky: {name}")
+        echo(f"report: {settings.root / 'reports' / 'index.html'}")
+        echo(summary_line(result))
+    del t0
+    if interrupted:
+        return 130
+    return 0 if result.verdict == "pass" else 1

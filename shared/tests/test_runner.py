@@ -1,0 +1,155 @@
+"""The phase scheduler, with fake suite sessions instead of nox (fast, deterministic)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+import time
+
+import pytest
+
+from e2e_shared.phases import load
+from e2e_shared.runner import FAILED, FLAKY, NO_TESTS, PASSED, SKIPPED, TIMEOUT, Options, Runner
+
+# A stand-in for `nox -s <suite> -- ...`: behaves as the behaviour file says for its job.
+FAKE = textwrap.dedent('''
+    import json, sys, time
+    label, junit, rerun, behaviours, log = sys.argv[1:6]
+    b = json.load(open(behaviours)).get(label, {})
+    with open(log, "a") as f:
+        f.write(f"{label} start {time.time()}\\n")
+    time.sleep(b.get("sleep", 0.05))
+    tests = b.get("tests", 2)
+    fail = b.get("fail", False) and not (rerun == "1" and b.get("flaky"))
+    cases = "".join(
+        f'<testcase classname="t" name="c{i}" time="0.01">'
+        + ('<failure message="boom">boom</failure>' if fail and i == 0 else "") + "</testcase>"
+        for i in range(tests))
+    open(junit, "w").write(
+        f'<testsuite name="x" tests="{tests}" failures="{1 if fail and tests else 0}" errors="0" '
+        f'skipped="0" time="0.1">{cases}</testsuite>')
+    with open(log, "a") as f:
+        f.write(f"{label} end {time.time()}\\n")
+    sys.exit(1 if fail and tests else (5 if not tests else 0))
+''')
+
+TOOL = {
+    "suites": {"backend": {}, "frontend": {}, "pipeline": {}},
+    "phases": {
+        "health": {"suites": ["backend"], "blocking": True, "seed": False},
+        "smoke": {"suites": ["backend", "frontend", "pipeline"], "needs": ["health"]},
+        "flows": {"suites": ["backend", "frontend"], "needs": ["smoke"], "blocking": False},
+        "integrity": {"suites": ["backend", "pipeline"], "needs": ["smoke"], "blocking": True},
+        "resilience": {"suites": ["backend", "pipeline"], "needs": ["flows", "integrity"],
+                       "parallel": False, "timeout": 30},
+    },
+}
+
+
+class FakeRunner(Runner):
+    behaviours = None
+    timeline = None
+
+    def argv(self, job, *, rerun):
+        return [sys.executable, str(self.root / "fake.py"), job.label,
+                str(job.rerun_junit if rerun else job.junit), "1" if rerun else "0",
+                str(self.behaviours), str(self.timeline)]
+
+
+def _run(tmp_path, behaviours, tool=TOOL, options=None):
+    (tmp_path / "fake.py").write_text(FAKE)
+    model = load(tool)
+    FakeRunner.behaviours = tmp_path / "behaviours.json"
+    FakeRunner.timeline = tmp_path / "timeline.log"
+    FakeRunner.behaviours.write_text(json.dumps(behaviours))
+    seeds = []
+    lines: list[str] = []
+    runner = FakeRunner(tmp_path, model, options or Options(), echo=lines.append,
+                        seed=lambda: seeds.append(time.time()))
+    jobs = runner.run(runner.plan(model.select()))
+    return {j.label: j for j in jobs}, lines, seeds
+
+
+def _spans(tmp_path):
+    spans: dict[str, list[float]] = {}
+    for line in (tmp_path / "timeline.log").read_text().splitlines():
+        label, _what, t = line.split()
+        spans.setdefault(label, []).append(float(t))
+    return spans
+
+
+def test_all_green_runs_every_job_and_seeds_once_before_the_first_phase_needing_data(tmp_path):
+    jobs, lines, seeds = _run(tmp_path, {})
+    assert {j.status for j in jobs.values()} == {PASSED}
+    assert len(seeds) == 1
+    spans = _spans(tmp_path)
+    assert spans["health/backend"][1] <= spans["smoke/backend"][0]  # needs are respected
+    assert any("smoke/frontend" in ln and "passed in" in ln for ln in lines)
+
+
+def test_a_failed_blocking_need_skips_everything_after_it_with_the_reason(tmp_path):
+    jobs, _lines, _ = _run(tmp_path, {"health/backend": {"fail": True}})
+    assert jobs["health/backend"].status == FAILED
+    skipped = [j for j in jobs.values() if j.status == SKIPPED]
+    assert len(skipped) == len(jobs) - 1
+    assert "needs health" in jobs["smoke/frontend"].reason
+    assert (tmp_path / "reports" / "junit" / "smoke-frontend.xml").exists()  # skip record written
+
+
+def test_a_non_blocking_failure_skips_only_what_needs_it(tmp_path):
+    jobs, _lines, _ = _run(tmp_path, {"flows/frontend": {"fail": True}})
+    assert jobs["flows/frontend"].status == FAILED
+    assert jobs["integrity/pipeline"].status == PASSED
+    assert jobs["resilience/backend"].status == SKIPPED
+    assert "needs flows" in jobs["resilience/backend"].reason
+
+
+def test_a_blocking_failure_stops_phases_not_yet_started(tmp_path):
+    tool = json.loads(json.dumps(TOOL))
+    tool["phases"]["late"] = {"suites": ["backend"], "needs": ["flows"]}
+    jobs, _lines, _ = _run(tmp_path, {"integrity/pipeline": {"fail": True},
+                                      "flows/backend": {"sleep": 0.8}}, tool=tool)
+    assert jobs["late/backend"].status == SKIPPED
+    assert "blocked" in jobs["late/backend"].reason or "needs" in jobs["late/backend"].reason
+
+
+def test_suites_of_a_parallel_phase_overlap_and_of_a_serial_one_take_turns(tmp_path):
+    slow = {"sleep": 0.6}
+    jobs, _lines, _ = _run(tmp_path, {"smoke/backend": slow, "smoke/frontend": slow,
+                                      "resilience/backend": slow, "resilience/pipeline": slow})
+    s = _spans(tmp_path)
+    assert s["smoke/frontend"][0] < s["smoke/backend"][1]  # overlap
+    serial = sorted([s["resilience/backend"], s["resilience/pipeline"]])
+    assert serial[0][1] <= serial[1][0]  # one after the other
+
+
+def test_a_test_that_passes_on_its_rerun_is_flaky_and_strict_makes_it_a_failure(tmp_path):
+    flaky = {"flows/backend": {"fail": True, "flaky": True}}
+    jobs, lines, _ = _run(tmp_path, flaky)
+    assert jobs["flows/backend"].status == FLAKY
+    assert jobs["flows/backend"].rerun_junit.exists()
+    assert any("rerun" in ln for ln in lines)
+    jobs, _lines, _ = _run(tmp_path, flaky, options=Options(strict=True))
+    assert jobs["flows/backend"].status == FAILED
+
+
+def test_a_suite_with_no_tests_for_the_marker_is_reported_as_such(tmp_path):
+    jobs, _lines, _ = _run(tmp_path, {"integrity/pipeline": {"tests": 0}})
+    assert jobs["integrity/pipeline"].status == NO_TESTS
+    assert jobs["resilience/pipeline"].status == PASSED
+
+
+def test_a_timeout_stops_the_whole_tree_within_about_two_seconds(tmp_path):
+    tool = {"suites": {"backend": {}}, "phases": {"p": {"suites": ["backend"], "timeout": 0.5}}}
+    t0 = time.monotonic()
+    jobs, lines, _ = _run(tmp_path, {"p/backend": {"sleep": 30}}, tool=tool)
+    assert jobs["p/backend"].status == TIMEOUT
+    assert time.monotonic() - t0 < 4.0
+    assert any("timed out" in ln for ln in lines)
+    assert jobs["p/backend"].proc.poll() is not None
+
+
+@pytest.fixture(autouse=True)
+def _no_nox(monkeypatch):
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
