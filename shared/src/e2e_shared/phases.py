@@ -55,7 +55,8 @@ class PhaseModel:
 
         def visit(name: str, trail: tuple[str, ...]) -> None:
             if name in trail:
-                raise E2EError(f"phase cycle: {' -> '.join((*trail, name))}", "fix `needs` in [tool.e2e.phases]")
+                raise E2EError(f"phase cycle: {' -> '.join((*trail, name))}",
+                               "fix `needs` in [tool.e2e.phases]")
             if name in done:
                 return
             for need in self.phases[name].needs:
