@@ -1,0 +1,96 @@
+"""Find a Chromium to drive: ``$E2E_CHROMIUM``, then a system Chromium/Chrome, then Playwright's own.
+
+Playwright's browser download cannot work on machines without internet access, so a system
+Chromium (Debian: ``apt-get install chromium``) is preferred and launched by path.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from . import E2EError
+
+ENV_VAR = "E2E_CHROMIUM"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+SYSTEM_NAMES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"]
+SYSTEM_PATHS = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome",
+                "/usr/bin/google-chrome-stable", "/snap/bin/chromium",
+                "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+                "/Applications/Chromium.app/Contents/MacOS/Chromium"]
+FIX = ("install one: `apt-get install -y chromium` (Debian/Ubuntu), or `playwright install chromium` "
+       f"where downloads work, or set {ENV_VAR} to a Chromium/Chrome executable")
+
+
+def _executable(path: str | Path) -> bool:
+    p = Path(path)
+    return p.is_file() and os.access(p, os.X_OK)
+
+
+def playwright_chromium() -> str | None:
+    """The path of Playwright's own Chromium when it is installed, else None."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    try:
+        with sync_playwright() as p:
+            path = p.chromium.executable_path
+    except Exception:
+        return None
+    return path if path and _executable(path) else None
+
+
+def _install_playwright_chromium() -> tuple[bool, str]:
+    try:
+        proc = subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"],
+                              capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, str(exc)
+    last = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or [""]
+    return proc.returncode == 0, last[0]
+
+
+def find_chromium(*, environ: dict[str, str] | None = None,
+                  which: Callable[[str], str | None] = shutil.which,
+                  paths: list[str] | None = None,
+                  bundled: Callable[[], str | None] = playwright_chromium,
+                  install: Callable[[], tuple[bool, str]] | None = _install_playwright_chromium) -> str:
+    """The Chromium executable to launch; raises with everything tried and the fix."""
+    env = os.environ if environ is None else environ
+    tried: list[str] = []
+    override = env.get(ENV_VAR)
+    if override:
+        if _executable(override):
+            return override
+        tried.append(f"${ENV_VAR}={override} (not an executable file)")
+    for name in SYSTEM_NAMES:
+        found = which(name)
+        if found and _executable(found):
+            return found
+    tried.append(f"PATH names {', '.join(SYSTEM_NAMES)}")
+    for path in paths if paths is not None else SYSTEM_PATHS:
+        if _executable(path):
+            return path
+    tried.append("the usual install paths")
+    found = bundled()
+    if found:
+        return found
+    tried.append("Playwright's own Chromium (not installed)")
+    if install is not None:
+        ok, detail = install()
+        found = bundled() if ok else None
+        if found:
+            return found
+        tried.append(f"`playwright install chromium` ({detail or 'failed'})")
+    raise E2EError(f"no Chromium found; tried {'; '.join(tried)}", FIX)
+
+
+def launch_args(executable: str) -> dict[str, object]:
+    """Keyword arguments for ``browser_type.launch``."""
+    return {"executable_path": executable, "args": list(LAUNCH_ARGS), "headless": True}

@@ -1,0 +1,347 @@
+"""The report merger's JUnit side: totals, schema validity, flaky reruns, shards, bad inputs.
+
+``data/report/run`` is one run's reports/junit: ``smoke-backend.xml`` is real pytest 9 output
+(``-o junit_logging=all``, a teardown error written as a second testcase, ``record_property``);
+the others follow the same shape: a flaky rerun (frontend), two shards (pipeline), a
+timezone-shifted timestamp.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from e2e_shared.report import NoReportsError, generate_cases, merge, write_skipped
+
+DATA = Path(__file__).parent / "data" / "report" / "run"
+XSD = Path(__file__).parent / "schemas" / "JUnit.xsd"
+
+
+@pytest.fixture(autouse=True)
+def _no_step_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
+@pytest.fixture(scope="module")
+def schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(XSD)))
+
+
+@pytest.fixture
+def junit_dir(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(DATA, tmp_path / "junit"))
+
+
+def assert_valid(schema: etree.XMLSchema, path: Path) -> etree._ElementTree:
+    doc = etree.parse(str(path))
+    assert schema.validate(doc), schema.error_log.filter_from_errors()
+    return doc
+
+
+def suite_named(doc: etree._ElementTree, name: str) -> etree._Element:
+    (suite,) = doc.xpath("/testsuites/testsuite[@name=$n]", n=name)
+    return suite
+
+
+def case_named(suite: etree._Element, name: str) -> etree._Element:
+    (case,) = suite.xpath("testcase[@name=$n]", n=name)
+    return case
+
+
+def props(suite: etree._Element, name: str) -> list[str]:
+    return suite.xpath("properties/property[@name=$n]/@value", n=name)
+
+
+def test_totals_are_recomputed_from_the_cases(junit_dir: Path, tmp_path: Path) -> None:
+    result = merge(junit_dir, tmp_path / "out")
+    doc = etree.parse(str(tmp_path / "out" / "junit.xml"))
+    for suite in doc.getroot():
+        cases = suite.findall("testcase")
+        assert int(suite.get("tests")) == len(cases)  # pytest wrote tests="8" over 9 elements
+        assert int(suite.get("failures")) == sum(len(c.findall("failure")) for c in cases)
+        assert int(suite.get("errors")) == sum(len(c.findall("error")) for c in cases)
+        assert int(suite.get("skipped")) == sum(len(c.findall("skipped")) for c in cases)
+    t = result.totals
+    assert (t.tests, t.passed, t.failed, t.errored, t.skipped, t.flaky) == (18, 11, 3, 1, 3, 2)
+    assert t.tests == len(doc.findall(".//testcase")) == t.passed + t.failed + t.errored + t.skipped
+    assert result.verdict == "fail"
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_merged_file_is_valid_against_the_ant_schema(
+    junit_dir: Path, tmp_path: Path, schema: etree.XMLSchema, strict: bool
+) -> None:
+    write_skipped(junit_dir, "flows", "backend", "needs smoke: smoke-backend failed")
+    merge(junit_dir, tmp_path / "out", strict=strict)
+    doc = assert_valid(schema, tmp_path / "out" / "junit.xml")
+    assert doc.getroot().attrib == {}  # the schema allows no attribute on <testsuites>
+    assert not doc.xpath("//testcase/properties | //testcase/system-out | //testcase/system-err")
+
+
+def test_the_fixture_itself_is_not_valid(schema: etree.XMLSchema) -> None:
+    """Guards the test above: pytest's own output breaks the schema, so validity is earned."""
+    assert not schema.validate(etree.parse(str(DATA / "smoke-backend.xml")))
+
+
+def test_one_testsuite_per_phase_and_suite_in_running_order(
+    junit_dir: Path, tmp_path: Path
+) -> None:
+    result = merge(junit_dir, tmp_path / "out")
+    doc = etree.parse(str(tmp_path / "out" / "junit.xml"))
+    suites = doc.getroot().findall("testsuite")
+    names = ["health-backend", "smoke-backend", "smoke-frontend", "smoke-pipeline"]
+    assert [s.get("name") for s in suites] == names
+    assert [s.get("package") for s in suites] == names
+    assert [s.get("id") for s in suites] == ["0", "1", "2", "3"]
+    assert [row.name for row in result.rows] == names
+    pipeline = suite_named(doc, "smoke-pipeline")
+    assert props(pipeline, "phase") == ["smoke"] and props(pipeline, "suite") == ["pipeline"]
+    assert props(pipeline, "shard") == ["1", "2"]
+    assert len(pipeline.findall("testcase")) == 4  # both shards in one testsuite
+    assert pipeline.get("hostname") == "runner-3 runner-4"
+    assert props(suite_named(doc, "health-backend"), "sut_version") == ["1.4.2"]
+    # pytest's 2025-01-06T09:00:00.000000+00:00, without fraction and zone
+    assert suite_named(doc, "health-backend").get("timestamp") == "2025-01-06T09:00:00"
+    # smoke-frontend ran 09:00:10.5 to 09:00:13 (first attempt is 10 s) then rerun 25 to 28
+    assert suite_named(doc, "smoke-frontend").get("time") == "17.500"
+
+
+def test_timestamps_become_utc_without_zone(tmp_path: Path) -> None:
+    shutil.copy(DATA / "smoke-pipeline-shard2.xml", tmp_path / "smoke-pipeline.xml")  # +02:00
+    result = merge(tmp_path, tmp_path / "out")
+    doc = etree.parse(str(tmp_path / "out" / "junit.xml"))
+    assert doc.find("testsuite").get("timestamp") == "2025-01-06T09:00:12"
+    assert result.as_dict()["started"] == "2025-01-06T09:00:12Z"
+
+
+def test_flaky_case_passes_and_keeps_its_first_failure_visible(
+    junit_dir: Path, tmp_path: Path
+) -> None:
+    result = merge(junit_dir, tmp_path / "out")
+    frontend = suite_named(etree.parse(str(tmp_path / "out" / "junit.xml")), "smoke-frontend")
+    login = case_named(frontend, "test_login[chromium]")
+    upload = case_named(frontend, "test_upload[chromium]")
+    assert len(login) == 0 and len(upload) == 0  # passed: no result element
+    assert login.get("time") == "4.000"  # both attempts
+    assert props(frontend, "flaky") == [
+        "frontend_e2e.smoke.test_pages::test_login[chromium]",
+        "frontend_e2e.smoke.test_pages::test_upload[chromium]",
+    ]
+    err = frontend.findtext("system-err")
+    assert (
+        "===== frontend_e2e.smoke.test_pages::test_login[chromium] =====\n"
+        "[flaky] first attempt failed: AssertionError: Locator expected to be visible\n"
+    ) in err
+    assert "E       AssertionError: Locator expected to be visible" in err  # the failure text
+    assert '[flaky] first attempt failed: failed on setup with "ConnectionError' in err
+    assert [c.name for c in result.flaky] == ["test_login[chromium]", "test_upload[chromium]"]
+    assert frontend.get("failures") == "1" and frontend.get("errors") == "0"
+
+
+def test_case_failing_in_both_attempts_stays_failed_with_the_rerun_noted(
+    junit_dir: Path, tmp_path: Path
+) -> None:
+    result = merge(junit_dir, tmp_path / "out")
+    frontend = suite_named(etree.parse(str(tmp_path / "out" / "junit.xml")), "smoke-frontend")
+    failure = case_named(frontend, "test_dashboard[chromium]").find("failure")
+    assert failure is not None
+    assert failure.get("message").startswith("TimeoutError: waiting for")  # the first attempt's
+    assert "[rerun] second attempt failed: TimeoutError: waiting again" in failure.text
+    assert "test_dashboard[chromium]" in [c.name for c in result.failures]
+    assert "test_dashboard[chromium]" not in [c.name for c in result.flaky]
+
+
+def test_strict_counts_flaky_as_failed_and_keeps_the_failure(
+    junit_dir: Path, tmp_path: Path
+) -> None:
+    result = merge(junit_dir, tmp_path / "out", strict=True)
+    frontend = suite_named(etree.parse(str(tmp_path / "out" / "junit.xml")), "smoke-frontend")
+    login = case_named(frontend, "test_login[chromium]").find("failure")
+    assert login is not None and login.text.endswith("[flaky] passed on its rerun")
+    assert case_named(frontend, "test_upload[chromium]").find("error") is not None
+    t = result.totals
+    assert (t.passed, t.failed, t.errored, t.flaky) == (9, 4, 2, 2)
+    assert props(frontend, "flaky") != []
+
+
+def _flaky_only(folder: Path) -> Path:
+    """A run whose only failure passed on its rerun."""
+    folder.mkdir()
+    first = (DATA / "smoke-frontend.xml").read_text(encoding="utf-8")
+    (folder / "smoke-frontend.xml").write_text(first, encoding="utf-8")
+    rerun = (DATA / "smoke-frontend.rerun.xml").read_text(encoding="utf-8")
+    dashboard_failure = rerun[rerun.index("<failure") : rerun.index("</failure>") + 10]
+    (folder / "smoke-frontend.rerun.xml").write_text(
+        rerun.replace(dashboard_failure, ""), encoding="utf-8"
+    )
+    return folder
+
+
+def test_verdict_passes_with_flaky_tests_unless_strict(tmp_path: Path) -> None:
+    junit = _flaky_only(tmp_path / "junit")
+    lenient = merge(junit, tmp_path / "a")
+    assert lenient.verdict == "pass" and lenient.totals.flaky == 3
+    assert (lenient.totals.passed, lenient.totals.failed, lenient.totals.errored) == (4, 0, 0)
+    strict = merge(junit, tmp_path / "b", strict=True)
+    assert strict.verdict == "fail" and strict.totals.failed + strict.totals.errored == 3
+
+
+def test_testcase_properties_and_attachments_move_to_the_suite_output(
+    junit_dir: Path, tmp_path: Path
+) -> None:
+    result = merge(junit_dir, tmp_path / "out")
+    doc = etree.parse(str(tmp_path / "out" / "junit.xml"))
+    backend_out = suite_named(doc, "smoke-backend").findtext("system-out")
+    assert (
+        "===== backend_e2e.smoke.test_api::test_pass =====\n"
+        "[[PROPERTY|trace=reports/traces/x.zip]]\n"
+        "[[ATTACHMENT|reports/screens/a.png]]\n"
+    ) in backend_out
+    frontend_out = suite_named(doc, "smoke-frontend").findtext("system-out")
+    assert "[[PROPERTY|browser=chromium]]" in frontend_out
+    assert frontend_out.count("[[ATTACHMENT|reports/artifacts/test_login/trace.zip]]") == 1
+    # already printed by the test itself: kept once, not repeated
+    assert frontend_out.count("[[ATTACHMENT|reports/artifacts/test_login/screenshot.png]]") == 1
+    (login,) = [c for c in result.flaky if c.name == "test_login[chromium]"]
+    assert login.attachments == [
+        "reports/artifacts/test_login/trace.zip",
+        "reports/artifacts/test_login/screenshot.png",
+    ]
+
+
+def test_teardown_error_entry_folds_into_one_case_with_a_typed_result(
+    junit_dir: Path, tmp_path: Path
+) -> None:
+    merge(junit_dir, tmp_path / "out")
+    backend = suite_named(etree.parse(str(tmp_path / "out" / "junit.xml")), "smoke-backend")
+    assert len(backend.xpath("testcase[@name='test_fail_teardown']")) == 1
+    case = case_named(backend, "test_fail_teardown")
+    (failure,) = list(case)
+    assert failure.tag == "failure" and failure.get("type") == "AssertionError"
+    assert '[also error] failed on teardown with "RuntimeError: teardown boom"' in failure.text
+    assert case_named(backend, "test_error").find("error").get("type") == "RuntimeError"
+    assert all(r.get("type") for r in backend.xpath("testcase/failure | testcase/error"))
+    # pytest's empty "Captured Log/Err" headers are dropped, real output stays
+    out = backend.findtext("system-out")
+    assert "Captured Log" not in out and "some output" in out
+
+
+def test_write_skipped_names_each_test(tmp_path: Path, schema: etree.XMLSchema) -> None:
+    path = write_skipped(
+        tmp_path,
+        "resilience",
+        "backend",
+        "needs flows, integrity: integrity-backend failed",
+        ["backend_e2e/resilience/test_db.py::TestOutage::test_db_restart", "test_plain"],
+    )
+    assert path == tmp_path / "resilience-backend.xml"
+    cases = etree.parse(str(path)).findall(".//testcase")
+    assert [(c.get("classname"), c.get("name")) for c in cases] == [
+        ("backend_e2e.resilience.test_db.TestOutage", "test_db_restart"),
+        ("resilience-backend", "test_plain"),
+    ]
+    assert {c.find("skipped").get("message") for c in cases} == {
+        "needs flows, integrity: integrity-backend failed"
+    }
+    result = merge(tmp_path, tmp_path / "out")
+    (row,) = result.rows
+    assert (row.status, row.counts.skipped, row.counts.tests) == ("skipped", 2, 2)
+    assert row.skip_reason == "needs flows, integrity: integrity-backend failed"
+    assert result.verdict == "pass"
+    assert_valid(schema, tmp_path / "out" / "junit.xml")
+
+
+def test_write_skipped_without_tests_writes_one_case_for_the_phase(tmp_path: Path) -> None:
+    path = write_skipped(tmp_path / "flows-frontend.xml", "flows", "frontend", "needs smoke")
+    (case,) = etree.parse(str(path)).findall(".//testcase")
+    assert case.get("name") == "flows-frontend"
+    assert case.find("skipped").get("message") == "needs smoke"
+
+
+def test_malformed_and_empty_files_are_named_and_the_others_still_merge(
+    junit_dir: Path, tmp_path: Path, schema: etree.XMLSchema, caplog: pytest.LogCaptureFixture
+) -> None:
+    (junit_dir / "flows-backend.xml").write_text("<testsuites><testsuite name='x'><testcase")
+    (junit_dir / "flows-pipeline.xml").write_text("")
+    (junit_dir / "integrity-backend.xml").write_text("<html><body>502</body></html>")
+    with caplog.at_level(logging.WARNING, logger="e2e_shared.report"):
+        result = merge(junit_dir, tmp_path / "out")
+    for name, why in [
+        ("flows-backend.xml", "not well-formed XML"),
+        ("flows-pipeline.xml", "empty"),
+        ("integrity-backend.xml", "no <testsuites> or <testsuite> root"),
+    ]:
+        assert any(w.startswith(f"{name}: ") and why in w for w in result.warnings), name
+        assert name in caplog.text
+    assert len(result.warnings) == 3
+    # every good case is still there; each bad file shows as one errored case in its testsuite
+    assert result.totals.tests == 18 + 3 and result.totals.errored == 1 + 3
+    doc = assert_valid(schema, tmp_path / "out" / "junit.xml")
+    bad = case_named(suite_named(doc, "flows-pipeline"), "flows-pipeline.xml")
+    assert bad.find("error").get("type") == "UnreadableReport"
+    assert result.verdict == "fail"
+
+
+def test_unreadable_rerun_keeps_the_first_attempts_failures(
+    junit_dir: Path, tmp_path: Path
+) -> None:
+    (junit_dir / "smoke-frontend.rerun.xml").write_text("not xml at all")
+    result = merge(junit_dir, tmp_path / "out")
+    assert any(w.startswith("smoke-frontend.rerun.xml: ") for w in result.warnings)
+    assert result.totals.flaky == 0
+    failed = {c.name for c in result.failures}
+    assert {"test_login[chromium]", "test_dashboard[chromium]", "test_upload[chromium]"} <= failed
+
+
+def test_odd_names_and_orphan_reruns_are_merged_with_a_warning(tmp_path: Path) -> None:
+    shutil.copy(DATA / "health-backend.xml", tmp_path / "notes.xml")
+    shutil.copy(DATA / "smoke-frontend.rerun.xml", tmp_path / "flows-frontend.rerun.xml")
+    result = merge(tmp_path, tmp_path / "out")
+    assert any("notes.xml: name is not <phase>-<suite>.xml" in w for w in result.warnings)
+    assert any("flows-frontend.rerun.xml: no flows-frontend.xml" in w for w in result.warnings)
+    assert [row.name for row in result.rows] == ["flows-frontend", "notes-unknown"]
+    assert result.totals.tests == 2 + 3
+
+
+def test_reruns_pair_with_the_first_attempt_in_their_own_folder(tmp_path: Path) -> None:
+    """CI downloads each job's artifacts into a folder of its own: same names, other folders."""
+    for job in ("job-a", "job-b"):
+        (tmp_path / job).mkdir()
+        shutil.copy(DATA / "smoke-frontend.xml", tmp_path / job)
+    shutil.copy(DATA / "smoke-frontend.rerun.xml", tmp_path / "job-b")  # job-a was not rerun
+    result = merge(tmp_path, tmp_path / "out")
+    assert result.totals.tests == 8 and result.totals.flaky == 2
+    assert result.rows[0].files == [
+        "smoke-frontend.xml", "smoke-frontend.xml", "smoke-frontend.rerun.xml"
+    ]
+
+
+def test_no_input_files_raise_with_what_to_run(tmp_path: Path) -> None:
+    with pytest.raises(NoReportsError, match="no JUnit files in .*invoke e2e.all"):
+        merge(tmp_path / "missing", tmp_path / "out")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NoReportsError):
+        merge(tmp_path / "empty", tmp_path / "out")
+
+
+def test_generated_run_merges_every_case(tmp_path: Path, schema: etree.XMLSchema) -> None:
+    paths = generate_cases(tmp_path / "junit", 3000, 15, fail_ratio=0.05, seed=7)
+    firsts = [p for p in paths if not p.name.endswith(".rerun.xml")]
+    assert len(firsts) == 15 and len(paths) > 15
+    result = merge(tmp_path / "junit", tmp_path / "out")
+    doc = assert_valid(schema, tmp_path / "out" / "junit.xml")
+    assert result.totals.tests == 3000 == len(doc.findall(".//testcase"))
+    assert result.totals.flaky > 0 and result.totals.failed + result.totals.errored > 0
+    assert len(result.rows) == 11  # the phase x suite pairs of DESIGN.md
+    assert sum(1 for row in result.rows if row.shards) == 4  # 15 files over 11 pairs
+    assert not result.warnings
+
+
+def test_generate_cases_is_deterministic(tmp_path: Path) -> None:
+    a = generate_cases(tmp_path / "a", 200, 3, fail_ratio=0.1, seed=3)
+    b = generate_cases(tmp_path / "b", 200, 3, fail_ratio=0.1, seed=3)
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
