@@ -93,15 +93,17 @@ E2E_HELP = {
     "allow_destructive": "allow phases that stop services (resilience) on a remote target",
     "suite": "limit to this suite (repeatable): backend, frontend, pipeline",
     "phase": "limit to this phase (repeatable): health, smoke, flows, integrity, resilience",
+    "store_durations": "record each test's duration in <suite>/.test_durations (commit it for shards)",
 }
 
 
 def _e2e_task(name, doc, phases=None, suites=None):
     @task(name=name, help=E2E_HELP, iterable=["suite", "phase"])
     @cli
-    def run(c, strict=False, shard=None, target=None, allow_destructive=False, suite=None, phase=None):
+    def run(c, strict=False, shard=None, target=None, allow_destructive=False, suite=None, phase=None,
+            store_durations=False):
         run_e2e_task(phase or phases, suite or suites, strict=strict, shard=shard, target=target,
-                     allow_destructive=allow_destructive)
+                     allow_destructive=allow_destructive, store_durations=store_durations)
 
     run.__doc__ = doc
     run.body.__doc__ = doc

@@ -126,6 +126,8 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 
 def port_bindable(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # As servers do: connections of a killed server lingering in TIME_WAIT must not count.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:

@@ -36,6 +36,7 @@ class Options:
     target: str | None = None
     allow_destructive: bool = False
     reruns: int = 1
+    store_durations: bool = False  # record per-test durations for balanced shards
     pytest_args: list[str] = field(default_factory=list)
     python: str = sys.executable
 
@@ -128,11 +129,13 @@ class Runner:
                 "-o", f"junit_suite_name={job.phase.name}-{job.suite}", "-p", "no:randomly"]
         if rerun:
             args += ["--last-failed", "--last-failed-no-failures", "none"]
-        elif self.options.shard:
-            index, total = self.options.shard
-            suite_path = self.model.suites[job.suite].path
-            args += ["--splits", str(total), "--group", str(index),
-                     "--durations-path", str(self.root / suite_path / ".test_durations")]
+        else:
+            durations = self.root / self.model.suites[job.suite].path / ".test_durations"
+            if self.options.shard:
+                index, total = self.options.shard
+                args += ["--splits", str(total), "--group", str(index), "--durations-path", str(durations)]
+            elif self.options.store_durations:
+                args += ["--store-durations", "--durations-path", str(durations)]
         if self.options.target:
             args += ["--e2e-target", self.options.target]
         args += self.options.pytest_args

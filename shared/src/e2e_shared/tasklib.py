@@ -52,13 +52,14 @@ SUITE_NAMES = _names("suites")
 
 
 def run_e2e_task(phases: list[str] | None, suites: list[str] | None, *, strict: bool,
-                 shard: str | None, target: str | None, allow_destructive: bool) -> None:
+                 shard: str | None, target: str | None, allow_destructive: bool,
+                 store_durations: bool = False) -> None:
     from .orchestrate import run_e2e
     from .phases import parse_shard
     from .runner import Options
 
     options = Options(strict=strict, shard=parse_shard(shard), target=target,
-                      allow_destructive=allow_destructive)
+                      allow_destructive=allow_destructive, store_durations=store_durations)
     code = run_e2e(phases, suites, options=options)
     if code:
         raise Exit(code=code)
