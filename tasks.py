@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from invoke import Collection, task
 
-from e2e_shared.tasklib import PHASE_NAMES, SUITE_NAMES, cli, driver_for, merge_reports, run_e2e_task
+from e2e_shared.tasklib import (
+    PHASE_NAMES,
+    SUITE_NAMES,
+    cli,
+    driver_for,
+    merge_reports,
+    run_all_tests,
+    run_e2e_task,
+)
 
 DRIVER_HELP = "embedded or compose (default: compose when a Docker engine answers, else embedded)"
 TARGET_HELP = "a remote target from [tool.e2e.targets]: nothing is started or stopped"
@@ -53,6 +61,13 @@ def logs(c, service, n=50, f=False, driver=None):
 def restart(c, service, driver=None):
     """Restart one service and wait until it is ready again."""
     driver_for(driver, None).restart(service)
+
+
+@task(help={"strict": "count flaky tests as failures"})
+@cli
+def test(c, strict=False):
+    """Run everything: lint and the library's unit tests, then the stack up, every phase, and down."""
+    run_all_tests(strict=strict)
 
 
 @task(help={"runs": "how many cold starts to time (default 3)"})
@@ -132,4 +147,4 @@ def report_merge(c, strict=False, junit_dir="reports/junit"):
 stack = Collection("stack", up, down, status, logs, restart)
 data = Collection("data", data_seed, data_reset)
 report = Collection("report", report_merge)
-ns = Collection(stack, data, e2e, report, bench)
+ns = Collection(stack, data, e2e, report, bench, test)

@@ -69,3 +69,20 @@ def merge_reports(junit_dir: str, *, strict: bool) -> int:
     from .report.__main__ import main
 
     return main(["merge", "--junit-dir", junit_dir, "--out", "reports", *(["--strict"] if strict else [])])
+
+
+def run_all_tests(*, strict: bool) -> None:
+    """Lint and unit tests, then a full E2E run on a stack this command brings up and always takes down."""
+    import subprocess
+
+    unit = subprocess.run([sys.executable, "-m", "nox", "-s", "lint", "unit"], check=False)
+    if unit.returncode != 0:
+        raise Exit("error: lint or unit tests failed (see above)\n  next: `nox -s lint unit`", code=1)
+    driver = driver_for(None, None)
+    was_up = driver.is_up()
+    try:
+        driver.up()
+        run_e2e_task(None, None, strict=strict, shard=None, target=None, allow_destructive=False)
+    finally:
+        if not was_up:  # a stack the developer had running stays running
+            driver.down()
