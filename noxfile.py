@@ -12,7 +12,7 @@ import nox
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["lint", "unit"]
+nox.options.sessions = ["lint", "unit", "app"]
 
 PYTHON = "3.11"
 # Each suite's environment: the fixtures library, the suite package (its own dependencies),
@@ -60,6 +60,13 @@ def unit(session: nox.Session) -> None:
     """Run the fixtures library's unit tests (and its stack round-trip test)."""
     session.install("-e", "./shared[stack,test]")
     session.run("pytest", "shared/tests", *(session.posargs or ["-q"]))
+
+
+@nox.session(python=PYTHON)
+def app(session: nox.Session) -> None:
+    """Run the reference app's own unit tests (pure logic, no servers)."""
+    session.install("-e", "./compose/tradeboard", "pytest")
+    session.run("pytest", "compose/tradeboard/tests", *(session.posargs or ["-q"]))
 
 
 @nox.session(python=PYTHON)

@@ -75,9 +75,9 @@ def run_all_tests(*, strict: bool) -> None:
     """Lint and unit tests, then a full E2E run on a stack this command brings up and always takes down."""
     import subprocess
 
-    unit = subprocess.run([sys.executable, "-m", "nox", "-s", "lint", "unit"], check=False)
+    unit = subprocess.run([sys.executable, "-m", "nox", "-s", "lint", "unit", "app"], check=False)
     if unit.returncode != 0:
-        raise Exit("error: lint or unit tests failed (see above)\n  next: `nox -s lint unit`", code=1)
+        raise Exit("error: lint or unit tests failed (see above)\n  next: `nox -s lint unit app`", code=1)
     driver = driver_for(None, None)
     was_up = driver.is_up()
     try:
