@@ -137,6 +137,8 @@ def test_a_test_that_passes_on_its_rerun_is_flaky_and_strict_makes_it_a_failure(
 def test_a_suite_with_no_tests_for_the_marker_is_reported_as_such(tmp_path):
     jobs, _lines, _ = _run(tmp_path, {"integrity/pipeline": {"tests": 0}})
     assert jobs["integrity/pipeline"].status == NO_TESTS
+    record = jobs["integrity/pipeline"].junit.read_text()
+    assert "<skipped" in record and "no tests marked" in record
     assert jobs["resilience/pipeline"].status == PASSED
 
 

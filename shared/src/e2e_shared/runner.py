@@ -167,7 +167,10 @@ class Runner:
         if counts is None and job.attempt == 1:
             job.status, job.reason = FAILED, f"no JUnit written (exit {code}); see {job.log}"
         elif job.attempt == 1 and counts and counts["tests"] == 0:
+            from .report import write_skipped
+
             job.status, job.reason = NO_TESTS, f"no tests marked {job.phase.marker}"
+            write_skipped(job.junit, job.phase.name, job.suite, job.reason, None)
         elif code == 0 and job.attempt == 1:
             job.status = PASSED
         elif job.attempt == 1 and self.options.reruns > 0:
@@ -184,7 +187,7 @@ class Runner:
         c = job.counts
         detail = (f"{c.get('tests', 0) - c.get('failures', 0) - c.get('errors', 0) - c.get('skipped', 0)}"
                   f" passed, {c.get('failures', 0) + c.get('errors', 0)} failed, "
-                  f"{c.get('skipped', 0)} skipped") if c else ""
+                  f"{c.get('skipped', 0)} skipped") if c.get("tests") else ""
         extra = f"; {job.reason}" if job.reason else ""
         self.say(job, f"{job.status.upper() if job.status == FAILED else job.status}"
                       f" in {job.duration:.1f}s" + (f" ({detail})" if detail else "") + extra)
