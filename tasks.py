@@ -5,6 +5,8 @@ Each task is a table-of-contents entry; the logic lives in the ``e2e_shared`` li
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from invoke import Collection, task
 
 from e2e_shared.tasklib import (
@@ -70,13 +72,18 @@ def test(c, strict=False):
     run_all_tests(strict=strict)
 
 
-@task(help={"runs": "how many cold starts to time (default 3)"})
+@task(help={"runs": "how many cold starts to time (default 3)",
+            "e2e": "also time stack.up + e2e.all against the sum of the suites and the critical path"})
 @cli
-def bench(c, runs=3):
-    """Time a cold stack.up to ready and write the figures to docs/benchmarks.md."""
-    from e2e_shared.bench import bench_stack_up
+def bench(c, runs=3, e2e=False):
+    """Time a cold stack.up and a 100,000-case merge (--e2e: a whole run); write docs/benchmarks.md."""
+    from e2e_shared.bench import bench_e2e, bench_merge_section, bench_stack_up
 
     bench_stack_up(runs=int(runs))
+    bench_stack_up(runs=int(runs), services=["db", "objects", "api", "pipeline", "web"])
+    bench_merge_section(Path(__file__).parent)
+    if e2e:
+        bench_e2e()
 
 
 # --- data ---------------------------------------------------------------------------------

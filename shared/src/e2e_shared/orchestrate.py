@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import time
+from dataclasses import dataclass, field
+from typing import Any
 
 from . import E2EError
 from .config import load_settings
@@ -27,9 +29,23 @@ def prepare_envs(sessions: list[str], python: str, echo: Echo) -> float:
     return took
 
 
+@dataclass
+class RunOutcome:
+    code: int
+    jobs: list[Any] = field(default_factory=list)
+    merge: Any = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
 def run_e2e(phases: list[str] | None = None, suites: list[str] | None = None, *,
             options: Options | None = None, echo: Echo = print) -> int:
     """Run the selected phases and suites against the stack; return the process exit code."""
+    return run_e2e_detailed(phases, suites, options=options, echo=echo).code
+
+
+def run_e2e_detailed(phases: list[str] | None = None, suites: list[str] | None = None, *,
+                     options: Options | None = None, echo: Echo = print) -> RunOutcome:
+    """:func:`run_e2e`, returning the jobs and where the time went (for ``invoke bench``)."""
     from .report import merge, summary_line
 
     options = options or Options()
@@ -44,19 +60,21 @@ def run_e2e(phases: list[str] | None = None, suites: list[str] | None = None, *,
     require_up(get_driver(settings=settings))
 
     sessions = sorted({model.suites[s].session for _, suites_ in selected for s in suites_})
-    prepare_envs(sessions, options.python, echo)
+    timings = {"environments": prepare_envs(sessions, options.python, echo)}
 
     def seed() -> None:
         from .seeding import seed_baseline
 
         t = time.monotonic()
         counts = seed_baseline(settings)
-        echo(f"data.seed: baseline ready in {time.monotonic() - t:.1f}s ({counts})")
+        timings["seed"] = time.monotonic() - t
+        echo(f"data.seed: baseline ready in {timings['seed']:.1f}s ({counts})")
 
     runner = Runner(settings.root, model, options, echo=echo, seed=seed)
     jobs = runner.plan(selected)
     (settings.root / "reports" / "junit").mkdir(parents=True, exist_ok=True)
     interrupted = False
+    t_phases = time.monotonic()
     try:
         for job in jobs:
             if job.phase.destructive and options.target and not options.allow_destructive:
@@ -66,18 +84,20 @@ def run_e2e(phases: list[str] | None = None, suites: list[str] | None = None, *,
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        timings["phases"] = time.monotonic() - t_phases
         for job in jobs:
             if job.status == SKIPPED and not job.junit.exists():
                 runner.skip(job, job.reason or "not run")
+        t_merge = time.monotonic()
         result = merge(settings.root / "reports" / "junit", settings.root / "reports",
                        strict=options.strict)
         for warning in result.warnings:
             echo(f"warning: {warning}")
         for name in getattr(result, "flaky", []) or []:
             echo(f"flaky: {name}")
+        timings["merge"] = time.monotonic() - t_merge
         echo(f"report: {settings.root / 'reports' / 'index.html'}")
         echo(summary_line(result))
-    del t0
-    if interrupted:
-        return 130
-    return 0 if result.verdict == "pass" else 1
+    timings["total"] = time.monotonic() - t0
+    code = 130 if interrupted else (0 if result.verdict == "pass" else 1)
+    return RunOutcome(code=code, jobs=jobs, merge=result, timings=timings)
