@@ -164,6 +164,7 @@ def unique(request: pytest.FixtureRequest, run_id: str) -> Namer:
 def api(request: pytest.FixtureRequest, stack: Stack) -> ApiClient:
     """A requests session on the API; ``api.as_user(user)`` acts as that user."""
     ctx = request.node.stash.setdefault(CTX, TestContext())
+    _open_window(request.node)  # on a session's first test the stack exists only from here on
     return ApiClient(stack.endpoints.api_url, recorder=ctx.recorder)
 
 
