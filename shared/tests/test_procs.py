@@ -12,11 +12,12 @@ from e2e_shared.waits import wait_until
 
 # A parent that starts a grandchild and ignores SIGTERM, like a badly behaved service.
 STUBBORN = textwrap.dedent("""
-    import signal, subprocess, sys, time
+    import signal, subprocess, sys
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    child = subprocess.Popen([sys.executable, "-c", "import signal; signal.pause()"])
     print(child.pid, flush=True)
-    time.sleep(60)
+    while True:
+        signal.pause()  # idle like a server; SIGTERM is ignored, only SIGKILL ends it
 """)
 
 
@@ -37,7 +38,7 @@ def test_stop_group_kills_grandchildren_of_a_process_that_ignores_sigterm(tmp_pa
 
 
 def test_spawned_processes_lead_their_own_group(tmp_path):
-    proc = procs.spawn([sys.executable, "-c", "import time; time.sleep(30)"], log=tmp_path / "l")
+    proc = procs.spawn([sys.executable, "-c", "import signal; signal.pause()"], log=tmp_path / "l")
     try:
         import os
 
