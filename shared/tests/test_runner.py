@@ -19,7 +19,7 @@ FAKE = textwrap.dedent('''
     b = json.load(open(behaviours)).get(label, {})
     with open(log, "a") as f:
         f.write(f"{label} start {time.time()}\\n")
-    time.sleep(b.get("sleep", 0.05))  # poll-free stand-in for the suite's own run time
+    time.sleep(b.get("sleep", 0.05))  # the fake suite's simulated run time, not a wait
     tests = b.get("tests", 2)
     fail = b.get("fail", False) and not (rerun == "1" and b.get("flaky"))
     cases = "".join(
