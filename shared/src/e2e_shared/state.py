@@ -27,6 +27,9 @@ class StackState:
     driver: str = "embedded"
     run_id: str = ""
     secret: str = ""
+    # The interpreter that ran `stack.up`: host services restart with it, whoever asks
+    # (a suite's environment, say, lacks the server packages).
+    host_python: str = ""
     services: dict[str, ServiceState] = field(default_factory=dict)
     endpoints: dict[str, Any] = field(default_factory=dict)
 
@@ -37,7 +40,8 @@ class StackState:
             return None
         services = {k: ServiceState(**v) for k, v in data.get("services", {}).items()}
         return cls(driver=data.get("driver", "embedded"), run_id=data.get("run_id", ""),
-                   secret=data.get("secret", ""), services=services,
+                   secret=data.get("secret", ""), host_python=data.get("host_python", ""),
+                   services=services,
                    endpoints=data.get("endpoints", {}))
 
     def save(self, path: Path) -> None:

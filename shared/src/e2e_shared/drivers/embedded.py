@@ -94,16 +94,16 @@ class EmbeddedDriver(StackDriver):
         state = StackState.load(self.settings.state_file)
         return {k: v.port for k, v in (state.services if state else {}).items()}
 
-    def _python(self, svc: ServiceDef) -> str:
+    def _python(self, svc: ServiceDef, host_python: str = "") -> str:
         if svc.runtime == "sut":
             from ..sutenv import sut_python
 
             return str(sut_python(self.settings))
-        return sys.executable
+        return host_python or sys.executable
 
-    def _ctx(self, ports: dict[str, int], svc: ServiceDef, secret: str = "") -> dict:
+    def _ctx(self, ports: dict[str, int], svc: ServiceDef, secret: str = "", host_python: str = "") -> dict:
         return template_context(
-            ports, port=ports.get(svc.name, 0), python=self._python(svc),
+            ports, port=ports.get(svc.name, 0), python=self._python(svc, host_python),
             data=str(self.data_dir(svc.name)), root=str(self.settings.root),
             state_dir=str(self.state_dir), secret=secret,
         )
@@ -150,7 +150,7 @@ class EmbeddedDriver(StackDriver):
             if state is not None:
                 state = self._clean_stale(state, echo)
             state = state or StackState(driver=self.name, run_id=uuid.uuid4().hex[:12],
-                                        secret=secrets.token_hex(24))
+                                        secret=secrets.token_hex(24), host_python=sys.executable)
             names = [n for wave in waves for n in wave]
             to_start = [n for n in names if not self._alive(state.services.get(n))]
             if any(self.stack.services[n].runtime == "sut" for n in to_start):
@@ -203,7 +203,7 @@ class EmbeddedDriver(StackDriver):
         for name in wave:
             svc = self.stack.services[name]
             st = state.services[name]
-            argv = render(list(svc.command), self._ctx(ports, svc, state.secret))
+            argv = render(list(svc.command), self._ctx(ports, svc, state.secret, state.host_python))
             proc = procs.spawn(argv, log=Path(st.log), env=self._env(svc, ports, state.secret),
                                cwd=self.settings.root)
             st.pid = proc.pid
