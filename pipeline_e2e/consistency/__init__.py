@@ -1,0 +1,1 @@
+"""Counts, checksums and idempotency across S3, SQL and the API."""

@@ -1,0 +1,1 @@
+"""Files in, trades out: uploads and direct objects, formats, ordering."""

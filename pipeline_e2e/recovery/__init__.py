@@ -1,0 +1,1 @@
+"""The worker killed, the database or the object store away: nothing lost, nothing doubled."""

@@ -1,0 +1,1 @@
+"""Large files and many files at once."""

@@ -1,0 +1,1 @@
+"""/pipeline/status against the database."""
