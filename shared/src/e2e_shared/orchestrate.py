@@ -72,7 +72,10 @@ def run_e2e_detailed(phases: list[str] | None = None, suites: list[str] | None =
 
     runner = Runner(settings.root, model, options, echo=echo, seed=seed)
     jobs = runner.plan(selected)
-    (settings.root / "reports" / "junit").mkdir(parents=True, exist_ok=True)
+    junit_dir = settings.root / "reports" / "junit"
+    junit_dir.mkdir(parents=True, exist_ok=True)
+    for stale in junit_dir.glob("*.xml"):  # the merged verdict speaks of this run only
+        stale.unlink()
     interrupted = False
     t_phases = time.monotonic()
     try:
