@@ -47,3 +47,15 @@ def test_a_process_may_need_less() -> None:
 def test_invalid_values(var: str, value: str) -> None:
     with pytest.raises(ConfigError, match=var):
         load_settings({**REQUIRED, var: value})
+
+
+def test_text_with_a_nul_byte_is_a_client_error_not_a_server_error():
+    import psycopg
+    import sqlalchemy.exc
+
+    from tradeboard.errors import _is_nul_text
+
+    cause = psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+    wrapped = sqlalchemy.exc.DataError("INSERT ...", {}, cause)
+    assert _is_nul_text(wrapped)
+    assert not _is_nul_text(psycopg.DataError("numeric field overflow"))

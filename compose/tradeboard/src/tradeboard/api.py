@@ -72,6 +72,9 @@ class RequestMiddleware:
                 not self.ctx.schema_ready.is_set():
             return errors.error_response(503, "dependency_unavailable",
                                          "the database is not ready yet")
+        if b"%00" in scope.get("query_string", b""):  # PostgreSQL text cannot hold NUL
+            return errors.error_response(422, "validation_error",
+                                         "query parameters must not contain NUL characters")
         if method == "POST" and path.rstrip("/") == "/uploads":
             headers = dict(scope["headers"])
             try:

@@ -89,8 +89,21 @@ async def _validation_error(_: Request, err: Exception) -> JSONResponse:
     return error_response(422, "validation_error", message, details=details)
 
 
+def _is_nul_text(err: BaseException) -> bool:
+    """psycopg refuses text with a NUL byte before sending it: the client's input is invalid."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if type(seen).__name__ == "DataError" and "NUL" in str(seen):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
 def dependency_error(err: BaseException) -> JSONResponse | None:
-    """503 for a database or object store that is away; None for anything else."""
+    """503 for a database or object store that is away (422 for text the database cannot
+    hold); None for anything else."""
+    if _is_nul_text(err):
+        return error_response(422, "validation_error", "text must not contain NUL characters")
     if db.is_unavailable(err):
         log.warning("database unavailable: %s", type(err).__name__)
         return error_response(503, "dependency_unavailable", "the database is unavailable")
