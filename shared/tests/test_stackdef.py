@@ -119,3 +119,10 @@ def test_compose_init_jobs_wait_for_the_service_they_initialise(root):
         target = (svc.get("labels") or {}).get("e2e.init-for")
         if target:
             assert svc["depends_on"][target] == {"condition": "service_healthy"}, name
+
+
+def test_compose_gives_the_app_the_same_fixed_settings_as_the_embedded_stack(root):
+    tool = load_tool_config(root)
+    fixed = {k: v for k, v in tool["sut_env"].items() if "{" not in v}
+    app_env = _compose(root)["x-app-env"]
+    assert fixed and {k: str(app_env.get(k)) for k in fixed} == fixed
