@@ -1,0 +1,71 @@
+"""A symbol's page. Live mode: the latest trades, updated every second without reload.
+Historic mode: bars for a chosen range, shown as a table, a chart or a summary."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from playwright.sync_api import Locator, Page
+
+from .base import BasePage
+
+SUMMARY_FIELDS = ("bars", "volume", "trades", "open", "high", "low", "close")
+
+
+class SymbolPage(BasePage):
+    def __init__(self, page: Page) -> None:
+        super().__init__(page)
+        self.company = self.main.locator("p.lead")
+        modes = self.main.get_by_role("tablist", name="Mode")
+        self.live_tab = modes.get_by_role("tab", name="Live")
+        self.historic_tab = modes.get_by_role("tab", name="Historic")
+        # Live mode.
+        self.live_table = self.main.get_by_role("table", name="Latest trades")
+        self.live_rows = self.live_table.locator("tbody").get_by_role("row")
+        # Historic mode.
+        self.range_form = self.main.get_by_role("form", name="Range")
+        self.start_input = self.range_form.get_by_label("From")
+        self.end_input = self.range_form.get_by_label("To")
+        self.interval = self.range_form.get_by_label("Interval")
+        self.load_button = self.range_form.get_by_role("button", name="Load")
+        self.load_status = self.main.get_by_role("status")
+        views = self.main.get_by_role("tablist", name="View")
+        self.table_tab = views.get_by_role("tab", name="Table")
+        self.chart_tab = views.get_by_role("tab", name="Chart")
+        self.summary_tab = views.get_by_role("tab", name="Summary")
+        self.bars_table = self.main.get_by_role("table", name="Bars")
+        self.bar_rows = self.bars_table.locator("tbody").get_by_role("row")
+        self.chart = self.main.get_by_role("img", name="price chart")
+        self.summary = {name: self.main.get_by_test_id(f"summary-{name}") for name in SUMMARY_FIELDS}
+
+    def open_symbol(self, symbol: str) -> Self:
+        self.page.goto(f"/symbols/{symbol}")
+        return self
+
+    def live_row(self, trade_id: str) -> Locator:
+        return self.live_rows.filter(has=self.page.get_by_role("cell", name=trade_id, exact=True))
+
+    def show_live(self) -> None:
+        self.live_tab.click()
+
+    def show_historic(self) -> None:
+        self.historic_tab.click()
+
+    def load_range(self, start_local: str, end_local: str, interval: str = "1m") -> None:
+        """Load bars for a range given as datetime-local values (read as UTC)."""
+        self.start_input.fill(start_local)
+        self.end_input.fill(end_local)
+        self.interval.select_option(interval)
+        self.load_button.click()
+
+    def show_view(self, name: str) -> None:
+        """Switch the historic view: "Table", "Chart" or "Summary"."""
+        {"Table": self.table_tab, "Chart": self.chart_tab, "Summary": self.summary_tab}[name].click()
+
+    @staticmethod
+    def cells(rows: Locator) -> list[list[str]]:
+        """The text of every cell of ``rows``, row by row (read once the table has settled)."""
+        return rows.evaluate_all("rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()))")
+
+    def summary_values(self) -> dict[str, str]:
+        return {name: loc.inner_text().strip() for name, loc in self.summary.items()}

@@ -1,0 +1,1 @@
+"""Helpers of the browser suite: sessions, the browser log, failure artifacts, the stack lock."""
