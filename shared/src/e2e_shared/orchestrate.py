@@ -96,8 +96,8 @@ def run_e2e_detailed(phases: list[str] | None = None, suites: list[str] | None =
                        strict=options.strict)
         for warning in result.warnings:
             echo(f"warning: {warning}")
-        for name in getattr(result, "flaky", []) or []:
-            echo(f"flaky: {name}")
+        for case in result.flaky:
+            echo(f"flaky: {case.phase}/{case.suite} {case.classname}::{case.name}")
         timings["merge"] = time.monotonic() - t_merge
         echo(f"report: {settings.root / 'reports' / 'index.html'}")
         echo(summary_line(result))

@@ -1,7 +1,8 @@
 """When the API cannot be reached the page says so, and Retry recovers it once the API is back.
 
-These tests stop the API (the ``faults`` fixture restores it); the suite's stack lock keeps
-every other test of this and any concurrent run out meanwhile.
+These tests stop the API (the ``faults`` fixture restores it), so they belong to the resilience
+phase, whose suites take turns: in flows they would break the other suites running at the same
+time. The suite's stack lock keeps every other test of this suite's concurrent runs out meanwhile.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.flow
+pytestmark = pytest.mark.resilience
 
 
 def test_unreachable_api_shows_an_error_banner(dashboard_page, watchlists_page, app, faults):
