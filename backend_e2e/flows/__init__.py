@@ -1,0 +1,1 @@
+"""User journeys across several endpoints: auth, watchlists, uploads, exports, many users at once."""

@@ -1,0 +1,1 @@
+"""GET /health reports the API and each dependency it needs."""

@@ -1,0 +1,1 @@
+"""Services stopped, killed or restarted under the API: it reports it and recovers by itself."""

@@ -1,0 +1,1 @@
+"""Every endpoint answers; authentication, validation and errors behave per the contract."""

@@ -1,0 +1,103 @@
+"""Unknown routes and resources answer 404 in JSON; no error answer ever shows a stack trace."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from backend_e2e.contract import error_of
+from e2e_shared.clients import ApiClient
+
+pytestmark = pytest.mark.smoke
+
+UNKNOWN_ROUTES = [("GET", "/nope"), ("POST", "/auth/nope"), ("GET", "/api/v2/watchlists"),
+                  ("DELETE", "/watchlists/{watchlist}/nope"), ("GET", "/health/details")]
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
+@pytest.mark.parametrize(("method", "path"), UNKNOWN_ROUTES)
+def test_unknown_route_answers_404_with_a_json_error(method: str, path: str, signed_in: bool, world: Any,
+                                                     api: Any) -> None:
+    client = api.as_user(world.user) if signed_in else api
+    resp = client.request(method, world.fill(path), expect=404)
+    assert resp.headers["content-type"].startswith("application/json")
+    assert error_of(resp)["code"] == "not_found"
+
+
+@pytest.mark.parametrize("path", ["/watchlists/{id}", "/uploads/{id}", "/uploads/{id}/rejections",
+                                  "/exports/{id}", "/exports/{id}/download", "/exports/{id}/events",
+                                  "/watchlists/not-a-uuid", "/exports/42"])
+def test_unknown_resource_id_answers_404(path: str, world: Any, api: Any) -> None:
+    resp = api.as_user(world.user).get(path.format(id=uuid.uuid4()), expect=404)
+    assert error_of(resp)["code"] == "not_found"
+
+
+def test_wrong_method_on_a_known_route_answers_405(world: Any, api: Any) -> None:
+    resp = api.as_user(world.user).put("/watchlists", json={"name": "x"}, expect=405)
+    assert error_of(resp)["code"] == "method_not_allowed"
+
+
+# --- no stack traces -------------------------------------------------------------------------
+
+LEAKS = [re.compile(p) for p in (
+    r"Traceback", r'File "', r"line \d+, in ", r"site-packages", r"\b[A-Z][A-Za-z]*(Error|Exception)\b",
+    r"(?i)\bpsycopg\b", r"(?i)\bsqlalchemy\b", r"(?i)\bbotocore\b", r"(?i)\bpydantic\b",
+    r"(?i)\bstarlette\b",
+)]
+
+
+def _locked_out(api: Any, unique: Any) -> Any:
+    """Seven wrong passwords for one account at once: the last answer, a 429 once locked."""
+    body = {"email": unique.email("lock"), "password": "wrong-password"}
+    clients = [ApiClient(api.base_url, recorder=api.recorder) for _ in range(7)]
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        answers = list(pool.map(lambda client: client.post("/auth/login", json=body), clients))
+    return max(answers, key=lambda r: r.status_code)
+
+
+def _cancelled_download(api: Any, world: Any) -> Any:
+    me = api.as_user(world.user)
+    ex_id = world.new_export()
+    me.delete(f"/exports/{ex_id}", expect=200)
+    return me.get(f"/exports/{ex_id}/download")
+
+
+ERRORS: dict[str, Callable[[Any, Any, Any], Any]] = {
+    "401-missing-token": lambda api, w, u: api.get("/auth/me"),
+    "401-garbage-token": lambda api, w, u: api.get("/auth/me", headers={"Authorization": "Bearer \x7f{]"}),
+    "401-wrong-password": lambda api, w, u: api.post("/auth/login", json={"email": u.email("nobody"),
+                                                                          "password": "wrong"}),
+    "401-garbage-refresh": lambda api, w, u: api.post("/auth/refresh", json={"refresh_token": "a.b.c"}),
+    "404-unknown-route": lambda api, w, u: api.get("/does/not/exist"),
+    "404-not-a-uuid": lambda api, w, u: api.as_user(w.user).get("/exports/%27%3B--"),
+    "405-wrong-method": lambda api, w, u: api.as_user(w.user).put("/symbols"),
+    "409-email-taken": lambda api, w, u: api.post("/auth/signup", json={"email": w.user.email.upper(),
+                                                                        "password": "long-enough-pw"}),
+    "409-not-ready": lambda api, w, u: _cancelled_download(api, w),
+    "422-broken-json": lambda api, w, u: api.as_user(w.user).post(
+        "/watchlists", data=b'{"name": ', headers={"Content-Type": "application/json"}),
+    "422-deeply-wrong-types": lambda api, w, u: api.as_user(w.user).post(
+        "/exports", data=b'{"symbol": [1], "from": {"x": null}, "to": 1e999}',
+        headers={"Content-Type": "application/json"}),
+    "422-huge-number": lambda api, w, u: api.post("/auth/login", json={
+        "email": "a@e2e.test", "password": "x", "ttl_seconds": 10**400}),
+    "422-bad-upload": lambda api, w, u: api.as_user(w.user).post(
+        "/uploads", files={"file": ("x.csv", b"\xff\xfe\x00garbage", "text/csv")}),
+    "429-locked-out": lambda api, w, u: _locked_out(api, u),
+    "nul-byte-in-input": lambda api, w, u: api.as_user(w.user).get("/bars", params={"symbol": "\x00"}),
+}
+
+
+@pytest.mark.parametrize("name", list(ERRORS))
+def test_error_answer_shows_no_stack_trace(name: str, world: Any, api: Any, unique: Any) -> None:
+    resp = ERRORS[name](api, world, unique)
+    assert resp.status_code >= 400, f"{name}: expected an error, got {resp.status_code}"
+    assert resp.headers["content-type"].startswith("application/json"), resp.headers["content-type"]
+    error_of(resp)
+    leaked = [p.pattern for p in LEAKS if p.search(resp.text)]
+    assert not leaked, f"{name}: the error body leaks internals ({leaked}): {resp.text[:500]}"
