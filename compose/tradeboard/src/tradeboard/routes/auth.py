@@ -104,7 +104,11 @@ def login(body: LoginBody, ctx: Ctx) -> dict[str, Any]:
         user = conn.execute(text("SELECT id, password_hash FROM users WHERE lower(email) = :k"),
                             {"k": key}).first()
         if user is not None and auth.verify_password(user.password_hash, body.password):
-            conn.execute(text("DELETE FROM login_failures WHERE email_key = :k"), {"k": key})
+            # Reset rather than delete: concurrent attempts wait on this row's lock, and a
+            # deleted row would leave them nothing to read once the lock is released.
+            conn.execute(text(
+                "UPDATE login_failures SET failures = 0, window_started_at = now(),"
+                " locked_until = NULL WHERE email_key = :k"), {"k": key})
             refresh_jti = uuid.uuid4().hex
             session_id = conn.execute(text(
                 "INSERT INTO sessions (user_id, refresh_jti, access_ttl, expires_at)"
