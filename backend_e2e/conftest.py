@@ -1,4 +1,6 @@
-"""What is specific to the backend suite: phase order, the fault lock, a second user, SQL helpers.
+"""What is specific to the backend suite: phase order, the locks that let two runs share one
+stack, data shared by several tests (the smoke ``world``, a module's user), SQL in a
+rolled-back transaction.
 
 Everything generic (the stack, clients, factories, faults, waits) comes from the library's
 pytest plugin (``e2e_shared.plugin``).

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from backend_e2e import objects
 from backend_e2e.market import api_bars, csv_trades, expected_bars, iso, sent_trades
 from backend_e2e.scoped import Toolkit
 
@@ -80,7 +81,7 @@ class Journey:
 
 
 @pytest.fixture
-def journeys(make_toolkit: Any, request: pytest.FixtureRequest, api: Any) -> Any:
+def journeys(make_toolkit: Any, request: pytest.FixtureRequest, api: Any, s3: Any) -> Any:
     # One recorder for all: every request shows in the failure bundle.
     made = [Journey(i, make_toolkit(f"{request.node.nodeid}::{i}", api.recorder)) for i in range(USERS)]
     with ThreadPoolExecutor(max_workers=USERS) as pool:  # at once: each sign-up hashes a password
@@ -89,6 +90,10 @@ def journeys(make_toolkit: Any, request: pytest.FixtureRequest, api: Any) -> Any
         j.user = user
     yield made
     for j in made:
+        # The journey ended with a logout, so the API no longer takes its token: remove the
+        # export's file as an operator would (the rows go with the user).
+        for _user, export_id in j.kit.exports.created:
+            objects.delete(s3, objects.EXPORTS_BUCKET, f"exports/{export_id}.csv")
         j.kit.close()
 
 
