@@ -7,6 +7,7 @@ but ``GET /health`` and the signup, login and refresh calls).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 ERROR_CODES = frozenset({
@@ -60,6 +61,19 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 )
 
 PROTECTED = tuple(e for e in ENDPOINTS if e.protected)
+
+
+# What a leaked stack trace or internal error looks like in a response body.
+LEAKS = [re.compile(p) for p in (
+    r"Traceback", r'File "', r"line \d+, in ", r"site-packages", r"\b[A-Z][A-Za-z]*(Error|Exception)\b",
+    r"(?i)\bpsycopg\b", r"(?i)\bsqlalchemy\b", r"(?i)\bbotocore\b", r"(?i)\bpydantic\b",
+    r"(?i)\bstarlette\b",
+)]
+
+
+def leaks(text: str) -> list[str]:
+    """The patterns of internals (stack traces, exception and library names) found in ``text``."""
+    return [p.pattern for p in LEAKS if p.search(text)]
 
 
 def error_of(resp: object) -> dict:

@@ -27,7 +27,7 @@ def _download(api: Any, user: Any, export_id: str) -> bytes:
 
 def test_export_goes_queued_running_succeeded_with_ordered_events(api: Any, shared_user: Any, exports: Any,
                                                                   endpoints: Any, db: Any) -> None:
-    exports.create(shared_user, "AAPL", *DAY)  # keeps the worker busy, so ours is seen waiting
+    exports.create(shared_user, "AAPL", *MORNING)  # keeps the worker busy: ours is seen waiting
     created = exports.create(shared_user, "NVDA", *MORNING)
     assert created["status"] == "queued" and created["progress"] == 0
     resp, events = sse.read(f"{endpoints.api_url}/exports/{created['id']}/events", shared_user.access_token)

@@ -110,6 +110,7 @@ def test_a_killed_service_shows_down_and_the_next_up_starts_it_again(stack, quie
     wait_until(lambda: not procs.is_alive(old), what="the killed objects process to be gone", timeout=5)
     rows = {r.name: r for r in driver.status()}
     assert rows["objects"].state == "down" and not rows["objects"].ready
+    assert driver.dead_services() == ["objects"]  # what failure bundles report
     assert rows["db"].ready
     driver.up(echo=quiet)
     assert _pids(driver)["objects"] != old

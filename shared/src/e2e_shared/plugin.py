@@ -24,6 +24,7 @@ from .faults import Faults
 from .logwindow import LogWindow
 from .masking import mask
 from .naming import Namer, new_run_id
+from .waits import tail
 
 MARKERS = {
     "health": "the stack's health checks: run first, everything else needs them",
@@ -232,9 +233,13 @@ def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
     _open_window(item)  # the stack fixture may only exist now, on the first test
 
 
-def render_bundle(ctx: TestContext, run_id: str) -> str:
+def render_bundle(ctx: TestContext, run_id: str, stack: Stack | None = None) -> str:
     lines = [f"--- e2e failure bundle (run {run_id}, test started "
              f"{time.strftime('%H:%M:%S', time.localtime(ctx.started))}) ---"]
+    dead = stack.driver.dead_services() if stack is not None else []
+    for service in dead:  # a killed service logs nothing: say so, with the end of its log
+        lines.append(f"service {service} was NOT RUNNING when the test failed; last lines of its log:")
+        lines += [f"  [{service}] {e}" for e in tail(stack.log_paths().get(service), 10)]
     reqs = ctx.recorder.render()
     lines.append(f"requests made ({len(ctx.recorder.exchanges)}):")
     lines += [f"  {r}" for r in reqs] or ["  (none)"]
@@ -257,7 +262,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     ctx = item.stash.get(CTX, None) or TestContext()
     run = item.config.stash[RUN_ID]
-    bundle = render_bundle(ctx, run)
+    try:
+        bundle = render_bundle(ctx, run, item.config.stash.get(STACK, None))
+    except Exception as exc:  # a broken bundle must never hide the test's own failure
+        bundle = f"--- e2e failure bundle unavailable: {type(exc).__name__}: {exc} ---"
     report.longrepr = mask(str(report.longrepr)) + "\n\n" + bundle
     base = item.config.getoption("--e2e-artifacts")
     folder = (Path(base) if base else item.config.rootpath / "reports" / "artifacts") / run

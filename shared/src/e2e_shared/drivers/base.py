@@ -64,6 +64,10 @@ class StackDriver(abc.ABC):
     def start(self, service: str, *, echo: Echo = print) -> None:
         """Start one stopped service and wait until it is ready."""
 
+    def dead_services(self) -> list[str]:
+        """Services this driver started that are no longer running (cheap: no network)."""
+        return []
+
     def restart(self, service: str, *, echo: Echo = print) -> None:
         self.stack.get(service)
         self.stop(service)

@@ -293,6 +293,12 @@ class EmbeddedDriver(StackDriver):
             ))
         return rows
 
+    def dead_services(self) -> list[str]:
+        state = StackState.load(self.settings.state_file)
+        if state is None:
+            return []
+        return [name for name, st in state.services.items() if not self._alive(st)]
+
     def endpoints(self) -> Endpoints:
         state = self._load()
         return Endpoints.from_mapping(state.endpoints if state else {}).with_env()
