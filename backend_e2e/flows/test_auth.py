@@ -1,7 +1,12 @@
-"""Sign-up to logout: tokens issued, rotated, expired, refreshed and revoked."""
+"""Sign-up to logout: tokens issued, rotated, expired, refreshed and revoked.
+
+The last test of the module carries on a short-lived session begun as the module starts.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -16,6 +21,32 @@ pytestmark = pytest.mark.flow
 def _login(api: Any, user: Any, **extra: Any) -> dict[str, Any]:
     return api.post("/auth/login", json={"email": user.email, "password": user.password, **extra},
                     expect=200).json()
+
+
+@dataclass
+class ShortSession:
+    user: User
+    tokens: dict[str, Any]
+    watchlist: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def short_session(make_toolkit: Any) -> Iterator[ShortSession]:
+    """A session with 2-second access tokens, begun as the module starts: it expires while the
+    module's other tests run, and the last test carries it on (instead of waiting alone).
+    Two seconds, not one: ``iat`` is whole seconds, so a fresh token keeps at least one."""
+    kit = make_toolkit(f"{__name__}::short")
+    user = kit.users.create("short", login=False)
+    tokens = _login(kit.api, user, ttl_seconds=2)
+    wl = kit.api.with_token(tokens["access_token"]).post("/watchlists", json={"name": "during-session"},
+                                                         expect=201).json()
+    yield ShortSession(user, tokens, wl)
+    kit.close()
+
+
+def test_login_can_ask_for_a_short_lived_access_token(short_session: ShortSession) -> None:
+    assert short_session.tokens["expires_in"] == 2
+    assert short_session.watchlist["name"] == "during-session"  # made with it while it was fresh
 
 
 def test_signup_login_me_refresh_logout_then_every_token_is_refused(api: Any, users: Any) -> None:
@@ -68,25 +99,23 @@ def test_login_compares_emails_case_insensitively(api: Any, users: Any) -> None:
     assert api.with_token(tokens["access_token"]).get("/auth/me", expect=200).json()["id"] == user.id
 
 
-def test_signup_with_a_taken_email_in_other_case_is_a_conflict(api: Any, user: Any) -> None:
+def test_signup_with_a_taken_email_in_other_case_is_a_conflict(api: Any, users: Any) -> None:
+    user = users.create("taken", login=False)
     resp = api.post("/auth/signup", json={"email": user.email.upper(), "password": "another-password"},
                     expect=409)
     assert error_of(resp)["code"] == "conflict"
 
 
-def test_wrong_password_is_invalid_credentials(api: Any, user: Any) -> None:
+def test_wrong_password_is_invalid_credentials(api: Any, users: Any) -> None:
+    user = users.create("wrong", login=False)
     resp = api.post("/auth/login", json={"email": user.email, "password": user.password + "x"}, expect=401)
     assert error_of(resp)["code"] == "invalid_credentials"
 
 
-def test_expired_access_token_is_refreshed_and_the_session_goes_on(api: Any, user: Any,
-                                                                   watchlists: Any) -> None:
-    # ttl 2: a token issued within a second keeps at least one second of life (iat is whole seconds).
-    tokens = _login(api, user, ttl_seconds=2)
-    assert tokens["expires_in"] == 2
+def test_expired_access_token_is_refreshed_and_the_session_goes_on(api: Any,
+                                                                   short_session: ShortSession) -> None:
+    tokens, wl = short_session.tokens, short_session.watchlist
     session = api.with_token(tokens["access_token"])
-    wl = session.post("/watchlists", json={"name": "during-session"}, expect=201).json()
-    watchlists.created.append((user, wl["id"]))
 
     def expired() -> Poll:
         resp = session.get(f"/watchlists/{wl['id']}")
@@ -98,4 +127,4 @@ def test_expired_access_token_is_refreshed_and_the_session_goes_on(api: Any, use
     renewed = api.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]}, expect=200).json()
     again = api.with_token(renewed["access_token"])
     assert again.get(f"/watchlists/{wl['id']}", expect=200).json()["name"] == "during-session"
-    assert again.get("/auth/me", expect=200).json()["id"] == user.id
+    assert again.get("/auth/me", expect=200).json()["id"] == short_session.user.id

@@ -1,9 +1,14 @@
-"""Failed logins lock an account for a window (429 + Retry-After), and only that account."""
+"""Failed logins lock an account for a window (429 + Retry-After), and only that account.
+
+The last test of the module checks the end of a lockout begun as the module starts.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -16,7 +21,7 @@ from e2e_shared.waits import Poll, wait_until
 pytestmark = pytest.mark.flow
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def limits(stack: Any) -> tuple[int, int]:
     """``(max failures, window seconds)`` the stack runs the API with."""
     env = stack.settings.tool.get("sut_env", {})
@@ -75,27 +80,30 @@ def _lock(api: Any, user: Any, limits: tuple[int, int]) -> float:
     return sent
 
 
-def test_lockout_refuses_the_right_password_until_the_window_ends(api: Any, users: Any,
-                                                                   limits: tuple[int, int]) -> None:
-    window = limits[1]
-    user = users.create("lock", login=False)
-    sent = _lock(api, user, limits)
-    locked = time.monotonic()  # the lock started between these two, and lasts the window
-    right = {"email": user.email, "password": user.password}
-    refused = api.post("/auth/login", json=right)
-    assert refused.status_code == 429, f"the right password during the lockout: {refused.text}"
-    assert error_of(refused)["code"] == "too_many_attempts"
+@dataclass
+class Lockout:
+    user: Any
+    sent: float  # when the failure that locked it was sent (time.monotonic())
+    locked: float  # when it was answered: the lock began in between
+    refused: Any  # the right password, tried at once
 
-    def allowed() -> Poll:
-        asked = time.monotonic()
-        resp = api.post("/auth/login", json=right)
-        assert resp.status_code in (200, 429), resp.text  # nothing else while we wait
-        return Poll(resp.status_code == 200, asked)
 
-    allowed_at = wait_until(allowed, what="login to be allowed again after the lockout",
-                            timeout=window + 3, interval=0.2)
-    assert allowed_at - sent >= window - 0.5, "the lockout ended before its window"
-    assert allowed_at - locked <= window + 1, "the lockout outlasted its window"
+@pytest.fixture(scope="module")
+def lockout(make_toolkit: Any, limits: tuple[int, int]) -> Iterator[Lockout]:
+    """An account locked as the module starts: its window runs while the module's other tests
+    run, and the last test checks that it ends (instead of waiting it out alone)."""
+    kit = make_toolkit(f"{__name__}::lockout")
+    user = kit.users.create("lock", login=False)
+    sent = _lock(kit.api, user, limits)
+    locked = time.monotonic()
+    refused = kit.api.post("/auth/login", json={"email": user.email, "password": user.password})
+    yield Lockout(user, sent, locked, refused)
+    kit.close()
+
+
+def test_lockout_refuses_even_the_right_password(lockout: Lockout) -> None:
+    assert lockout.refused.status_code == 429, f"the right password, locked: {lockout.refused.text}"
+    assert error_of(lockout.refused)["code"] == "too_many_attempts"
 
 
 def test_lockout_of_one_account_leaves_others_free(api: Any, users: Any, limits: tuple[int, int]) -> None:
@@ -139,3 +147,20 @@ def test_failed_logins_racing_a_successful_one_are_refused_with_401(api: Any, us
         answers = [f.result() for f in failures]
     assert success.result().status_code == 200
     assert [r.status_code for r in answers] == [401] * len(wrong), [r.text for r in answers]
+
+
+def test_login_is_allowed_again_once_the_window_ends(api: Any, lockout: Lockout,
+                                                     limits: tuple[int, int]) -> None:
+    window = limits[1]
+    right = {"email": lockout.user.email, "password": lockout.user.password}
+
+    def allowed() -> Poll:
+        asked = time.monotonic()
+        resp = api.post("/auth/login", json=right)
+        assert resp.status_code in (200, 429), resp.text  # nothing else while we wait
+        return Poll(resp.status_code == 200, asked)
+
+    allowed_at = wait_until(allowed, what="login to be allowed again after the lockout",
+                            timeout=window + 3, interval=0.2)
+    assert allowed_at - lockout.sent >= window - 0.5, "the lockout ended before its window"
+    assert allowed_at - lockout.locked <= window + 1, "the lockout outlasted its window"

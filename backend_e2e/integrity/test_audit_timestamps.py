@@ -74,14 +74,14 @@ def test_bars_updated_at_is_set_by_the_trigger(sql: Any) -> None:
     assert row.updated_at == row.now != OLD
 
 
-def test_a_rename_through_the_api_moves_updated_at_and_keeps_created_at(api: Any, user: Any,
+def test_a_rename_through_the_api_moves_updated_at_and_keeps_created_at(api: Any, shared_user: Any,
                                                                         watchlists: Any, db: Any,
                                                                         unique: Any) -> None:
-    wl = watchlists.create(user)
+    wl = watchlists.create(shared_user)
     query = sa.text("SELECT created_at, updated_at, clock_timestamp() AS now FROM watchlists WHERE id = :id")
     with db.connect() as conn:
         before = conn.execute(query, {"id": wl["id"]}).one()
-    api.as_user(user).patch(f"/watchlists/{wl['id']}", json={"name": unique("renamed")}, expect=200)
+    api.as_user(shared_user).patch(f"/watchlists/{wl['id']}", json={"name": unique("renamed")}, expect=200)
     with db.connect() as conn:
         after = conn.execute(query, {"id": wl["id"]}).one()
     assert after.created_at == before.created_at

@@ -150,6 +150,8 @@ def test_a_timeout_stops_the_whole_tree_within_about_two_seconds(tmp_path):
     assert time.monotonic() - t0 < 4.0
     assert any("timed out" in ln for ln in lines)
     assert jobs["p/backend"].proc.poll() is not None
+    record = jobs["p/backend"].junit.read_text()
+    assert "<error" in record and "timed out after" in record  # the merged report shows it
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ isolated environment per suite, installed once and reused by every run here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -200,27 +201,51 @@ class Runner:
         self.say(job, f"skipped: {reason}")
 
     def stop_tree(self, job: Job, why: str) -> None:
-        """SIGINT, then SIGTERM, then SIGKILL to the job's whole process group, within ~2 s."""
-        if job.proc is None or job.proc.poll() is not None:
-            return
-        pgid = job.proc.pid
-        for sig, wait in ((signal.SIGINT, 1.0), (signal.SIGTERM, 0.7), (signal.SIGKILL, 0.5)):
-            try:
-                os.killpg(pgid, sig)
-            except ProcessLookupError:
-                break
+        self.stop_trees([job], why)
+
+    def stop_trees(self, jobs: list[Job], why: str) -> None:
+        """SIGINT, then SIGTERM, then SIGKILL to every job's process group at once, within ~2 s.
+
+        The SIGINT goes to the processes under nox (pytest and what it started), not to nox:
+        nox would kill its pytest 0.3 s later, before pytest writes its partial JUnit.
+        """
+        live = [j for j in jobs if j.proc is not None and j.proc.poll() is None]
+        for sig, wait in ((signal.SIGINT, 1.2), (signal.SIGTERM, 0.5), (signal.SIGKILL, 0.3)):
+            for job in live:
+                assert job.proc is not None
+                targets = [p for p in procs.group_members(job.proc.pid) if p != job.proc.pid]
+                if sig != signal.SIGINT or not targets:
+                    targets = [-job.proc.pid]  # the whole group
+                for pid in targets:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(-pid, sig) if pid < 0 else os.kill(pid, sig)
             deadline = time.monotonic() + wait
-            while time.monotonic() < deadline:
-                job.proc.poll()
-                if not procs.group_members(pgid):
-                    break
+            while live and time.monotonic() < deadline:
+                for job in live:
+                    job.proc.poll()  # type: ignore[union-attr]
+                live = [j for j in live if procs.group_members(j.proc.pid)]  # type: ignore[union-attr]
                 time.sleep(0.05)  # poll
-            else:
-                continue
-            break
-        job.proc.poll()
-        job.status, job.reason = why, why
-        job.duration = time.monotonic() - job.started
+            if not live:
+                break
+        for job in jobs:
+            if job.proc is not None:
+                job.proc.poll()
+            job.status, job.reason = why, why
+            job.duration = time.monotonic() - job.started
+            self.record_unfinished(job)
+
+    def record_unfinished(self, job: Job) -> None:
+        """A job stopped before pytest wrote its report still appears in the merged one."""
+        counts = junit_counts(job.junit)
+        if counts and counts["tests"]:
+            return  # pytest wrote what it had
+        if job.status == TIMEOUT:
+            write_error_record(job.junit, job.phase.name, job.suite,
+                               f"timed out after {job.phase.timeout:.0f}s; its process tree was stopped")
+        else:
+            from .report import write_skipped
+
+            write_skipped(job.junit, job.phase.name, job.suite, f"{job.status} before it finished", None)
 
     # --- the DAG -------------------------------------------------------------------------------
     def phase_state(self, name: str) -> str:
@@ -262,11 +287,12 @@ class Runner:
                 time.sleep(0.1)  # poll: child processes
         except KeyboardInterrupt:
             self.echo("interrupted: stopping every running suite (SIGINT, SIGTERM, SIGKILL) ...")
+            running = [j for j in jobs if j.status == "running"]
+            self.stop_trees(running, INTERRUPTED)
+            for job in running:
+                self.say(job, "interrupted")
             for job in jobs:
-                if job.status == "running":
-                    self.stop_tree(job, INTERRUPTED)
-                    self.say(job, "interrupted")
-                elif job.status == "pending":
+                if job.status == "pending":
                     job.status, job.reason = SKIPPED, "run interrupted"
             raise
 
@@ -280,6 +306,20 @@ class Runner:
             elif time.monotonic() - job.started > job.phase.timeout:
                 self.stop_tree(job, TIMEOUT)
                 self.say(job, f"timed out after {job.phase.timeout:.0f}s; stopped its process tree")
+
+
+def write_error_record(path: Path, phase: str, suite: str, message: str) -> None:
+    """A JUnit file with one errored case: a run that ended without a report of its own."""
+    from junitparser import Error, JUnitXml, TestCase, TestSuite
+
+    case = TestCase(f"{phase}-{suite}", classname=f"{phase}.{suite}")
+    case.result = [Error(message, "Timeout")]
+    suite_el = TestSuite(f"{phase}-{suite}")
+    suite_el.add_testcase(case)
+    xml = JUnitXml()
+    xml.add_testsuite(suite_el)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    xml.write(str(path))
 
 
 def refuse_destructive(model: PhaseModel, selected: list[tuple[Phase, tuple[str, ...]]],
