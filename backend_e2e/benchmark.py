@@ -34,9 +34,12 @@ def parse(text: str) -> tuple[str, float, list[tuple[float, str, str]]]:
 def render(counts: str, seconds: float, slowest: list[tuple[float, str, str]], note: str) -> str:
     lines = ["## Backend suite (`nox -s backend`)", "",
              f"Measured {time.strftime('%Y-%m-%d')} on {machine()}, embedded stack, one run of the whole "
-             f"suite. Target: at most 60 s.{(' ' + note) if note else ''}", "",
+             "suite. Target: at most 60 s.", "",
              f"Result: {counts}; pytest wall time **{seconds:.1f} s**.", "",
-             f"The {len(slowest)} slowest test phases (`--durations`):", "",
+             *([note, ""] if note else []),
+             f"The {len(slowest)} slowest test phases (`--durations`). A `setup` row of a resilience test "
+             "is its module's fault scenario: the fault and the recovery happen once, in a module-scoped "
+             "fixture, and the tests check what it saw.", "",
              "| seconds | phase | test |", "| ---: | --- | --- |"]
     lines += [f"| {sec:.2f} | {when} | `{test}` |" for sec, when, test in slowest]
     return "\n".join(lines)
