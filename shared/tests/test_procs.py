@@ -67,3 +67,10 @@ def test_port_holder_names_the_listening_process():
         assert not procs.port_bindable(port)
         assert procs.port_holder(port).startswith(f"pid {os.getpid()} (")
     assert not procs.port_in_use(port)
+
+
+def test_a_killed_child_is_reaped_at_once_not_left_a_zombie(tmp_path):
+    proc = procs.spawn([sys.executable, "-c", "import signal; signal.pause()"], log=tmp_path / "l")
+    os.kill(proc.pid, signal.SIGKILL)
+    wait_until(lambda: not psutil.pid_exists(proc.pid), what="the killed child to be reaped", timeout=5)
+    assert proc.poll() == -signal.SIGKILL

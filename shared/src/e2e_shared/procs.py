@@ -8,6 +8,7 @@ import shlex
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,10 +28,14 @@ def spawn(argv: Sequence[str], *, log: Path, env: Mapping[str, str] | None = Non
         cmd = shlex.join(argv).replace("\n", "\\n")
         out.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} start: {cmd}\n".encode())
         out.flush()
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             list(argv), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True,
         )
+    # Reap it the moment it exits: a killed service must not linger as a zombie of this process
+    # (`invoke stack.up e2e.all` keeps running after starting the stack). poll() still works.
+    threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()
+    return proc
 
 
 def create_time(pid: int) -> float | None:
