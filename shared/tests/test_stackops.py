@@ -24,6 +24,9 @@ def test_uptime_formats():
 
 
 class _Driver:
+    def dead_services(self):
+        return []
+
     def __init__(self, rows):
         self.rows = rows
 
@@ -37,3 +40,34 @@ def test_require_up_names_what_is_not_ready_and_the_command():
         require_up(driver)  # type: ignore[arg-type]
     assert "db" in info.value.cause
     assert "invoke stack.up" in info.value.hint
+
+
+class _SlowDriver:
+    """Alive but not ready for its first few probes, as a busy machine can be."""
+
+    def __init__(self, slow_probes: int, dead: list[str] | None = None):
+        self.left = slow_probes
+        self.dead = dead or []
+
+    def status(self):
+        self.left -= 1
+        return [ServiceStatus("web", "running", 1, 2, 3, self.left < 0)]
+
+    def dead_services(self):
+        return self.dead
+
+
+def test_require_up_waits_for_a_running_stack_that_is_slow_to_answer():
+    driver = _SlowDriver(slow_probes=2)
+    require_up(driver, wait=5)  # type: ignore[arg-type]
+    assert driver.left < 0
+
+
+def test_require_up_fails_at_once_when_a_service_is_dead():
+    import time
+
+    driver = _SlowDriver(slow_probes=100, dead=["web"])
+    t0 = time.monotonic()
+    with pytest.raises(E2EError, match="web not ready"):
+        require_up(driver, wait=30)  # type: ignore[arg-type]
+    assert time.monotonic() - t0 < 2

@@ -57,7 +57,7 @@ def run_e2e_detailed(phases: list[str] | None = None, suites: list[str] | None =
         raise E2EError("nothing to run: no phase runs the chosen suites",
                        f"phases: {', '.join(model.phases)}; suites: {', '.join(model.suites)}")
     selected = refuse_destructive(model, selected, options, phases)
-    require_up(get_driver(settings=settings))
+    require_up(get_driver(settings=settings), wait=15.0)
 
     sessions = sorted({model.suites[s].session for _, suites_ in selected for s in suites_})
     timings = {"environments": prepare_envs(sessions, options.python, echo)}

@@ -106,7 +106,7 @@ def stack(pytestconfig: pytest.Config, run_id: str) -> Iterator[Stack]:
         settings = load_settings(target=target)
         driver = get_driver(settings=settings)
         try:
-            require_up(driver)
+            require_up(driver, wait=15.0)
         except E2EError:
             if not pytestconfig.getoption("--e2e-autostart") or target:
                 raise

@@ -32,9 +32,26 @@ def status_table(rows: list[ServiceStatus]) -> str:
                      for row in (header, *body))
 
 
-def require_up(driver: StackDriver) -> None:
-    """Fail in one line, with the command to run, when the stack is not up and ready."""
+def require_up(driver: StackDriver, wait: float = 0.0) -> None:
+    """Fail in one line, with the command to run, when the stack is not up and ready.
+
+    With ``wait``, a stack whose processes all run gets that long to answer its readiness checks
+    (a busy machine can be slow to answer one probe); a dead or never started service fails at once.
+    """
+    from .waits import Poll, WaitTimeout, wait_until
+
     rows = driver.status()
+    hopeless = driver.dead_services() or any(r.state == "not started" for r in rows)
+    if wait and not hopeless and not all(r.ready for r in rows):
+        def ready() -> Poll:
+            current = driver.status()
+            return Poll(all(r.ready for r in current), current)
+
+        try:
+            rows = wait_until(ready, what="the stack to answer its readiness checks", timeout=wait,
+                              interval=0.5)
+        except WaitTimeout as exc:
+            rows = exc.last or rows
     down = [r.name for r in rows if not r.ready]
     if down:
         raise E2EError(f"the stack is not up ({', '.join(down)} not ready)",
