@@ -154,13 +154,20 @@ def test_login_is_allowed_again_once_the_window_ends(api: Any, lockout: Lockout,
     window = limits[1]
     right = {"email": lockout.user.email, "password": lockout.user.password}
 
+    refused_at: list[float] = []  # when each still-refused attempt was sent
+
     def allowed() -> Poll:
         asked = time.monotonic()
         resp = api.post("/auth/login", json=right)
         assert resp.status_code in (200, 429), resp.text  # nothing else while we wait
+        if resp.status_code == 429:
+            refused_at.append(asked)
         return Poll(resp.status_code == 200, asked)
 
     allowed_at = wait_until(allowed, what="login to be allowed again after the lockout",
                             timeout=window + 3, interval=0.2)
     assert allowed_at - lockout.sent >= window - 0.5, "the lockout ended before its window"
-    assert allowed_at - lockout.locked <= window + 1, "the lockout outlasted its window"
+    # Judged by the refusals, not by the first success: on a busy machine each poll takes a
+    # while, and that delay says nothing about how long the server kept the account locked.
+    last_refused = max(refused_at, default=lockout.locked)
+    assert last_refused - lockout.locked <= window + 1, "the lockout outlasted its window"
