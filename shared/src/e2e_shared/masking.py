@@ -48,8 +48,3 @@ def mask(text: str, registry: SecretRegistry | None = None) -> str:
     for pattern, repl in _PATTERNS:
         text = pattern.sub(repl, text)
     return text
-
-
-def mask_headers(headers: dict[str, str]) -> dict[str, str]:
-    secret = {"authorization", "cookie", "set-cookie", "x-api-key"}
-    return {k: (MASK if k.lower() in secret else v) for k, v in headers.items()}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import re
 import time
 import uuid
@@ -36,8 +35,3 @@ class Namer:
 
     def email(self, prefix: str = "user") -> str:
         return f"{self(prefix)}@e2e.test"
-
-
-def worker_suffix() -> str:
-    """pytest-xdist worker id, so parallel workers of one run stay apart too."""
-    return os.environ.get("PYTEST_XDIST_WORKER", "")

@@ -141,13 +141,6 @@ def s3(stack: Stack) -> Any:
 
 
 @pytest.fixture(scope="session")
-def artifacts_dir(pytestconfig: pytest.Config, run_id: str) -> Path:
-    base = pytestconfig.getoption("--e2e-artifacts")
-    root = Path(base) if base else Path(str(pytestconfig.rootpath)) / "reports" / "artifacts"
-    return root
-
-
-@pytest.fixture(scope="session")
 def _windows(stack: Stack) -> WindowAllocator:
     local = stack.settings.profile != "remote"
     return WindowAllocator(stack.settings.state_dir / "trade-windows" if local else None)

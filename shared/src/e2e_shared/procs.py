@@ -159,14 +159,3 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
-
-
-def listening_ports(pids: Sequence[int]) -> list[int]:
-    """TCP ports on which any of ``pids`` listens."""
-    wanted = set(pids)
-    ports = []
-    with contextlib.suppress(psutil.Error):
-        for conn in psutil.net_connections(kind="inet"):
-            if conn.pid in wanted and conn.status == psutil.CONN_LISTEN and conn.laddr:
-                ports.append(conn.laddr.port)
-    return sorted(set(ports))

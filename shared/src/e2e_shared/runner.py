@@ -68,13 +68,13 @@ class Job:
 
 def junit_counts(path: Path) -> dict[str, int] | None:
     """tests/failures/errors/skipped of a pytest JUnit file, or None when there is none readable."""
-    try:
-        from junitparser import JUnitXml
+    from junitparser import JUnitXml
 
+    try:
         xml = JUnitXml.fromfile(str(path))
     except Exception:
         return None
-    suites = list(xml) if hasattr(xml, "__iter__") and xml._tag == "testsuites" else [xml]
+    suites = list(xml) if isinstance(xml, JUnitXml) else [xml]  # <testsuites> or a lone <testsuite>
     total = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for s in suites:
         for key in total:
