@@ -5,7 +5,8 @@ Three threads: the heartbeat (every second), the ingestion loop (landing bucket,
 going away: it logs, backs off (up to 5 s) and carries on.
 
 ``python -m tradeboard.worker --check`` exits 0 iff some worker's heartbeat is younger than
-10 s (a readiness probe; it needs only ``TB_DATABASE_URL``).
+10 s (a readiness probe; it needs only ``TB_DATABASE_URL``). ``python -m tradeboard.probe`` is
+the same check without the worker's imports, for probes that run often.
 """
 
 from __future__ import annotations
@@ -23,14 +24,13 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, text
 
-from . import db, export_jobs, ingest, logs, storage
+from . import db, export_jobs, ingest, logs, probe, storage
 from .config import ConfigError, Settings, load_settings
 from .migrate import apply_migrations
 from .storage import Storage
 
 log = logging.getLogger("tradeboard.worker")
 MAX_BACKOFF = 5.0
-CHECK_MAX_AGE = 10
 
 
 def describe(err: BaseException) -> str | None:
@@ -216,28 +216,11 @@ def _first_line(err: BaseException) -> str:
     return (str(err).strip().splitlines() or [""])[0][:200]
 
 
-def check(settings: Settings) -> int:
-    """0 when a heartbeat is younger than CHECK_MAX_AGE seconds, else 1."""
-    try:
-        with db.check_connection(settings.database_url) as conn:
-            row = conn.execute(
-                "SELECT EXISTS (SELECT 1 FROM pipeline_heartbeats"
-                " WHERE beat_at > now() - make_interval(secs => %s))", (CHECK_MAX_AGE,),
-            ).fetchone()
-    except Exception as err:  # noqa: BLE001 - any failure means "not ready"
-        print(f"not ready: {type(err).__name__}: {_first_line(err)}", file=sys.stderr)
-        return 1
-    if row and row[0]:
-        return 0
-    print(f"not ready: no heartbeat younger than {CHECK_MAX_AGE} s", file=sys.stderr)
-    return 1
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tradeboard.worker",
                                      description="Run the Tradeboard pipeline worker.")
     parser.add_argument("--check", action="store_true",
-                        help=f"exit 0 iff a heartbeat is younger than {CHECK_MAX_AGE} s")
+                        help=f"exit 0 iff a heartbeat is younger than {probe.MAX_AGE} s")
     args = parser.parse_args(argv)
     try:
         settings = load_settings(require=("database_url",) if args.check else
@@ -246,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tradeboard.worker: {err}", file=sys.stderr)
         return 2
     if args.check:
-        return check(settings)
+        return probe.check(settings.database_url)
     logs.setup("tradeboard.worker")
     worker = Worker(settings)
 
