@@ -80,6 +80,20 @@ def test_passwords() -> None:
     assert not auth.verify_password("not-a-hash", "correct horse")
 
 
+def test_configured_cost_applies_to_new_hashes_and_old_hashes_still_verify() -> None:
+    old = auth.hash_password("correct horse")
+    try:
+        auth.configure_hasher(time_cost=1, memory_kib=8192, parallelism=1)
+        cheap = auth.hash_password("correct horse")
+        assert "$m=8192,t=1,p=1$" in cheap
+        assert auth.verify_password(cheap, "correct horse")
+        assert auth.verify_password(old, "correct horse")
+        assert not auth.verify_password(None, "correct horse")
+    finally:
+        auth.configure_hasher(time_cost=3, memory_kib=65536, parallelism=4)
+    assert "$m=65536,t=3,p=4$" in auth.hash_password("correct horse")
+
+
 NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
 
 

@@ -22,12 +22,18 @@ def test_defaults_match_the_contract() -> None:
     assert s.api_public_url == "http://127.0.0.1:8000"
     assert (s.poll_interval, s.export_chunk_rows, s.export_chunk_delay) == (0.2, 500, 0.05)
     assert s.heartbeat_max_age == 15
+    assert (s.argon2_time_cost, s.argon2_memory_kib, s.argon2_parallelism) == (3, 65536, 4)
 
 
 def test_overrides_and_types() -> None:
     s = load_settings({**REQUIRED, "TB_API_PORT": "18001", "TB_POLL_INTERVAL": "0.5",
                        "TB_VERSION": "9.9"})
     assert (s.api_port, s.poll_interval, s.version) == (18001, 0.5, "9.9")
+
+
+def test_argon2_memory_below_its_minimum_is_refused() -> None:
+    with pytest.raises(ConfigError, match="TB_ARGON2_MEMORY_KIB"):
+        load_settings({**REQUIRED, "TB_ARGON2_MEMORY_KIB": "16", "TB_ARGON2_PARALLELISM": "4"})
 
 
 @pytest.mark.parametrize("missing", sorted(REQUIRED))

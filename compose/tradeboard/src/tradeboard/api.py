@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import auth as auth_logic
 from . import db, errors, logs, storage
 from .config import ConfigError, Settings, load_settings
 from .deps import Context
@@ -109,6 +110,8 @@ def _migrate_until_done(ctx: Context, stop: threading.Event) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
+    auth_logic.configure_hasher(settings.argon2_time_cost, settings.argon2_memory_kib,
+                                settings.argon2_parallelism)
     ctx = Context(
         settings=settings,
         engine=db.make_engine(settings.database_url),

@@ -17,7 +17,17 @@ ALGORITHM = "HS256"
 
 _hasher = PasswordHasher()
 # Verifying against this when the email is unknown makes both answers take as long.
-_DUMMY_HASH = _hasher.hash("tradeboard-no-such-user")
+_dummy_hash = _hasher.hash("tradeboard-no-such-user")
+
+
+def configure_hasher(time_cost: int, memory_kib: int, parallelism: int) -> None:
+    """Set the argon2 cost of new hashes (and of the unknown-email dummy check).
+
+    Existing hashes keep verifying: each carries its own parameters.
+    """
+    global _hasher, _dummy_hash
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    _dummy_hash = _hasher.hash("tradeboard-no-such-user")
 
 
 def hash_password(password: str) -> str:
@@ -26,7 +36,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

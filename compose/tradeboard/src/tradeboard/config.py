@@ -41,6 +41,10 @@ class Settings:
     export_chunk_rows: int = 500
     export_chunk_delay: float = 0.05
     heartbeat_max_age: float = 15.0
+    # argon2id cost; the defaults are argon2-cffi's (RFC 9106's second recommendation).
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
     version: str = __version__
 
 
@@ -69,11 +73,15 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "export_chunk_rows": ("TB_EXPORT_CHUNK_ROWS", int),
     "export_chunk_delay": ("TB_EXPORT_CHUNK_DELAY", float),
     "heartbeat_max_age": ("TB_HEARTBEAT_MAX_AGE", float),
+    "argon2_time_cost": ("TB_ARGON2_TIME_COST", int),
+    "argon2_memory_kib": ("TB_ARGON2_MEMORY_KIB", int),
+    "argon2_parallelism": ("TB_ARGON2_PARALLELISM", int),
     "version": ("TB_VERSION", str),
 }
 _REQUIRED = ("database_url", "s3_endpoint", "secret_key")
 _POSITIVE = ("access_token_ttl", "refresh_token_ttl", "login_max_failures", "login_window",
-             "max_upload_bytes", "poll_interval", "export_chunk_rows", "heartbeat_max_age")
+             "max_upload_bytes", "poll_interval", "export_chunk_rows", "heartbeat_max_age",
+             "argon2_time_cost", "argon2_memory_kib", "argon2_parallelism")
 
 
 def load_settings(environ: Mapping[str, str] | None = None, *,
@@ -101,6 +109,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *,
     for name in _POSITIVE:
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{_VARIABLES[name][0]} must be positive")
+    if settings.argon2_memory_kib < 8 * settings.argon2_parallelism:
+        raise ConfigError("TB_ARGON2_MEMORY_KIB must be at least 8 x TB_ARGON2_PARALLELISM "
+                          "(argon2's minimum)")
     if settings.export_chunk_delay < 0:
         raise ConfigError("TB_EXPORT_CHUNK_DELAY must not be negative")
     return settings
