@@ -6,7 +6,9 @@ while it starts are the ``TRANSIENT`` ones the waits retry. Everything else prop
 
 from __future__ import annotations
 
+import functools
 import subprocess
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -47,16 +49,28 @@ def sql_ready(port: int) -> Poll:
     return Poll(value == (1,), f"select 1 -> {value}")
 
 
+_SESSION_LOCK = threading.Lock()
+
+
+@functools.cache
+def _boto_session() -> Any:
+    import boto3
+
+    return boto3.session.Session()
+
+
 def s3_client(url: str, access_key: str = "test", secret_key: str = "test",
               region: str = "us-east-1") -> Any:
-    import boto3
     from botocore.config import Config
 
-    return boto3.client(
-        "s3", endpoint_url=url, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
-        region_name=region,
-        config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 1}),
-    )
+    # One session per process: a new one reloads botocore's service models (about 0.3 s), and
+    # readiness checks run after every fault test. Sessions are not thread-safe: hence the lock.
+    with _SESSION_LOCK:
+        return _boto_session().client(
+            "s3", endpoint_url=url, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+            region_name=region,
+            config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 1}),
+        )
 
 
 def s3_ready(port: int) -> Poll:

@@ -279,17 +279,22 @@ class EmbeddedDriver(StackDriver):
 
     def status(self) -> list[ServiceStatus]:
         state = self._load()
-        rows = []
         now = time.time()
-        for name, svc in self.stack.services.items():
-            st = state.services.get(name) if state else None
+        found = {name: state.services.get(name) if state else None for name in self.stack.services}
+        alive = {name: st is not None and self._alive(st) for name, st in found.items()}
+        # The probes run at once: every test run and every fault test's restore asks for them.
+        with ThreadPoolExecutor(max_workers=len(found) or 1) as pool:
+            ready = {name: pool.submit(self._ready_now, self.stack.services[name], st.port)
+                     for name, st in found.items() if st is not None and alive[name]}
+        rows = []
+        for name, st in found.items():
             if st is None:
                 rows.append(ServiceStatus(name, "not started", None, None, None, False))
                 continue
-            alive = self._alive(st)
+            up = alive[name]
             rows.append(ServiceStatus(
-                name, "running" if alive else "down", st.pid if alive else None, st.port,
-                now - st.started if alive else None, alive and self._ready_now(svc, st.port),
+                name, "running" if up else "down", st.pid if up else None, st.port,
+                now - st.started if up else None, up and ready[name].result(),
             ))
         return rows
 
