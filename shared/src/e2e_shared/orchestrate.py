@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,17 +17,65 @@ from .stackops import require_up
 
 
 def prepare_envs(sessions: list[str], python: str, echo: Echo) -> float:
-    """Install each suite's environment once, so every phase run reuses it (``nox -R``)."""
+    """Install each suite's environment once, so every phase run reuses it (``nox -R``).
+
+    One ``nox --install-only`` per session, all at once: the environments are independent, and
+    one by one they are a fixed cost of every run.
+    """
     t0 = time.monotonic()
-    argv = [python, "-m", "nox", "--install-only", "-s", *sessions]
-    proc = subprocess.run(argv, capture_output=True, text=True)
-    if proc.returncode != 0:
-        out = (proc.stdout + proc.stderr).strip().splitlines()[-20:]
-        raise E2EError("preparing the suite environments failed:\n" + "\n".join(out),
-                       f"run `{' '.join(argv[1:])}` to see why")
+    argvs = {name: [python, "-m", "nox", "--install-only", "-s", name] for name in sessions}
+    running = {name: subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+               for name, argv in argvs.items()}
+    failed = []
+    try:
+        for name, proc in running.items():
+            out, _ = proc.communicate()
+            if proc.returncode != 0:
+                failed.append((name, out.strip().splitlines()[-20:]))
+    finally:  # Ctrl-C: leave no installer behind
+        for proc in running.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    if failed:
+        name, tail = failed[0]
+        raise E2EError(f"preparing the {name} environment failed:\n" + "\n".join(tail),
+                       f"run `{' '.join(argvs[name][1:])}` to see why")
     took = time.monotonic() - t0
     echo(f"environments ready ({', '.join(sessions)}) in {took:.1f}s")
     return took
+
+
+class Seeder:
+    """``data.seed`` in a thread from the start of the run; the first phase that needs the data
+    waits for it (``wait``), and gets its error if it failed."""
+
+    def __init__(self, settings: Any, timings: dict[str, float], echo: Echo) -> None:
+        self.settings, self.timings, self.echo = settings, timings, echo
+        self.thread = threading.Thread(target=self._seed, name="data.seed", daemon=True)
+        self.error: BaseException | None = None
+
+    def _seed(self) -> None:
+        from .seeding import seed_baseline
+
+        t = time.monotonic()
+        try:
+            counts = seed_baseline(self.settings)
+        except BaseException as exc:  # noqa: BLE001 - handed to the phase that waits for it
+            self.error = exc
+            return
+        self.timings["seed"] = time.monotonic() - t
+        self.echo(f"data.seed: baseline ready in {self.timings['seed']:.1f}s ({counts})")
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def wait(self) -> None:
+        if not self.thread.is_alive() and self.thread.ident is None:
+            self.start()  # nobody started it: seed now
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 @dataclass
@@ -62,15 +111,8 @@ def run_e2e_detailed(phases: list[str] | None = None, suites: list[str] | None =
     sessions = sorted({model.suites[s].session for _, suites_ in selected for s in suites_})
     timings = {"environments": prepare_envs(sessions, options.python, echo)}
 
-    def seed() -> None:
-        from .seeding import seed_baseline
-
-        t = time.monotonic()
-        counts = seed_baseline(settings)
-        timings["seed"] = time.monotonic() - t
-        echo(f"data.seed: baseline ready in {timings['seed']:.1f}s ({counts})")
-
-    runner = Runner(settings.root, model, options, echo=echo, seed=seed)
+    seeder = Seeder(settings, timings, echo)
+    runner = Runner(settings.root, model, options, echo=echo, seed=seeder.wait)
     jobs = runner.plan(selected)
     junit_dir = settings.root / "reports" / "junit"
     junit_dir.mkdir(parents=True, exist_ok=True)
@@ -83,6 +125,8 @@ def run_e2e_detailed(phases: list[str] | None = None, suites: list[str] | None =
             if job.phase.destructive and options.target and not options.allow_destructive:
                 runner.skip(job, f"destructive phase refused on target {options.target} "
                                  "(--allow-destructive allows it)")
+        if not options.target and any(job.phase.seed for job in jobs):
+            seeder.start()  # meanwhile the phases that need no data (health) run
         runner.run(jobs)
     except KeyboardInterrupt:
         interrupted = True

@@ -1,0 +1,55 @@
+"""What ``invoke e2e.*`` prepares around the phases: the seeding thread and the environments."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import pytest
+
+from e2e_shared import E2EError, orchestrate
+
+
+def test_seeding_runs_once_in_the_background_and_the_waiter_gets_its_timing(monkeypatch):
+    calls, release = [], threading.Event()
+
+    def fake_seed(settings):
+        release.wait(5)
+        calls.append(settings)
+        return {"trades": 1}
+
+    monkeypatch.setattr("e2e_shared.seeding.seed_baseline", fake_seed)
+    timings, lines = {}, []
+    seeder = orchestrate.Seeder("settings", timings, lines.append)
+    seeder.start()
+    assert seeder.thread.is_alive()  # the run goes on while it seeds
+    release.set()
+    seeder.wait()
+    seeder.wait()
+    assert calls == ["settings"] and "seed" in timings
+    assert lines and lines[0].startswith("data.seed: baseline ready")
+
+
+def test_a_failed_seed_is_raised_to_the_phase_that_waits_for_it(monkeypatch):
+    def broken(_settings):
+        raise E2EError("the api refused the seed user", "run `invoke stack.up` first")
+
+    monkeypatch.setattr("e2e_shared.seeding.seed_baseline", broken)
+    seeder = orchestrate.Seeder("settings", {}, lambda _line: None)
+    seeder.start()
+    with pytest.raises(E2EError, match="refused the seed user"):
+        seeder.wait()
+
+
+def test_waiting_on_a_seeder_nobody_started_seeds_there_and_then(monkeypatch):
+    monkeypatch.setattr("e2e_shared.seeding.seed_baseline", lambda _s: {})
+    timings = {}
+    orchestrate.Seeder("settings", timings, lambda _line: None).wait()
+    assert "seed" in timings
+
+
+def test_an_unknown_session_names_its_environment_and_the_command_to_rerun():
+    with pytest.raises(E2EError) as err:
+        orchestrate.prepare_envs(["no-such-session"], sys.executable, lambda _line: None)
+    assert "preparing the no-such-session environment failed" in str(err.value)
+    assert "--install-only -s no-such-session" in str(err.value)
