@@ -16,8 +16,9 @@ TokenType = Literal["access", "refresh"]
 ALGORITHM = "HS256"
 
 _hasher = PasswordHasher()
-# Verifying against this when the email is unknown makes both answers take as long.
-_dummy_hash = _hasher.hash("tradeboard-no-such-user")
+# Verifying against this when the email is unknown makes both answers take as long. Made on first
+# use, at the configured cost (not at import, where it would slow every start of the API).
+_dummy_hash: str | None = None
 
 
 def configure_hasher(time_cost: int, memory_kib: int, parallelism: int) -> None:
@@ -27,7 +28,7 @@ def configure_hasher(time_cost: int, memory_kib: int, parallelism: int) -> None:
     """
     global _hasher, _dummy_hash
     _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
-    _dummy_hash = _hasher.hash("tradeboard-no-such-user")
+    _dummy_hash = None
 
 
 def hash_password(password: str) -> str:
@@ -35,6 +36,9 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    global _dummy_hash
+    if password_hash is None and _dummy_hash is None:
+        _dummy_hash = _hasher.hash("tradeboard-no-such-user")
     try:
         return _hasher.verify(password_hash or _dummy_hash, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
