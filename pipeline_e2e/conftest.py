@@ -36,14 +36,16 @@ def _phases(item: pytest.Item) -> list[str]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Every test of this suite carries exactly one phase marker (it decides when the test runs);
-    in a whole-suite run its phases go in their order, fault tests last."""
+    in a whole-suite run its phases go in their order, fault tests last, and within a phase the
+    modules that set ``RUN_LAST_IN_PHASE`` after the others."""
     here = Path(__file__).parent
     slots = [i for i, item in enumerate(items) if here in Path(str(item.path)).parents]
     mine = [items[i] for i in slots]
     wrong = [f"{item.nodeid}: {_phases(item) or 'none'}" for item in mine if len(_phases(item)) != 1]
     if wrong:
         raise pytest.UsageError("tests need exactly one phase marker:\n  " + "\n  ".join(wrong))
-    mine.sort(key=lambda item: PHASES.index(_phases(item)[0]))  # stable: file order within a phase
+    mine.sort(key=lambda item: (PHASES.index(_phases(item)[0]),  # stable: file order within a phase
+                                getattr(getattr(item, "module", None), "RUN_LAST_IN_PHASE", False)))
     for slot, item in zip(slots, mine, strict=True):
         items[slot] = item
 

@@ -67,8 +67,8 @@ def test_object_store_down_makes_worker_retry_then_catch_up(seed_objects, trade_
     retrying = market.wait_status(lambda s: "storage" in (s["state"] or ""),
                                   what="/pipeline/status to show the worker retrying the store", timeout=30)
     assert retrying["state"] != "running", retrying
-    # Four failed attempts: the backoff has grown past 3 s, so the files below land while it waits.
-    wait_until(lambda: retries(worker_log(), "storage") >= 4,
+    # Three failed attempts: the backoff has doubled to 1.6 s, so the files below land while it waits.
+    wait_until(lambda: retries(worker_log(), "storage") >= 3,
                what="the worker to retry the store with backoff", timeout=30, interval=0.2)
 
     faults.start("objects")

@@ -9,6 +9,9 @@ from pipeline_e2e.support import expected
 from pipeline_e2e.support.loading import outcome, symbols_of, valid_ids
 
 pytestmark = pytest.mark.resilience
+# The killed worker's heartbeat row says "running" until it is stale (TB_HEARTBEAT_MAX_AGE, 15 s):
+# the status tests that stop the worker and wait for "stopped" would wait that out after this one.
+RUN_LAST_IN_PHASE = True
 
 ROWS = 50_000  # about a second of loading (more on a busy machine): a window to kill it in
 
