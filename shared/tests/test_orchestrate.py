@@ -16,7 +16,7 @@ def test_seeding_runs_once_in_the_background_and_the_waiter_gets_its_timing(monk
     def fake_seed(settings):
         release.wait(5)
         calls.append(settings)
-        return {"trades": 1}
+        return {"symbols": 10, "users": 2, "trades": 36000, "bars": 1170}
 
     monkeypatch.setattr("e2e_shared.seeding.seed_baseline", fake_seed)
     timings, lines = {}, []
@@ -27,7 +27,8 @@ def test_seeding_runs_once_in_the_background_and_the_waiter_gets_its_timing(monk
     seeder.wait()
     seeder.wait()
     assert calls == ["settings"] and "seed" in timings
-    assert lines and lines[0].startswith("data.seed: baseline ready")
+    assert lines[0].startswith("data.seed: baseline ready in ")
+    assert lines[0].endswith("s (10 symbols, 2 users, 36000 trades)")
 
 
 def test_a_failed_seed_is_raised_to_the_phase_that_waits_for_it(monkeypatch):

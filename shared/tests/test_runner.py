@@ -157,3 +157,30 @@ def test_a_timeout_stops_the_whole_tree_within_about_two_seconds(tmp_path):
 @pytest.fixture(autouse=True)
 def _no_nox(monkeypatch):
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+
+
+def test_a_failed_seed_stops_the_suites_already_running_and_skips_the_rest(tmp_path):
+    tool = {"suites": {"backend": {}, "pipeline": {}},
+            "phases": {"health": {"suites": ["backend"], "seed": False},
+                       "load": {"suites": ["pipeline"]},  # needs nothing, so it starts with health
+                       "after": {"suites": ["backend"], "needs": ["health", "load"]}}}
+    (tmp_path / "fake.py").write_text(FAKE)
+    FakeRunner.behaviours = tmp_path / "behaviours.json"
+    FakeRunner.timeline = tmp_path / "timeline.log"
+    FakeRunner.behaviours.write_text(json.dumps({"health/backend": {"sleep": 30}}))
+
+    def broken_seed():
+        raise RuntimeError("seed refused")
+
+    model = load(tool)
+    runner = FakeRunner(tmp_path, model, Options(), echo=lambda _line: None, seed=broken_seed)
+    jobs = runner.plan(model.select())
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="seed refused"):
+        runner.run(jobs)
+    by_label = {j.label: j for j in jobs}
+    assert time.monotonic() - started < 10  # the 30 s health run was stopped, not waited for
+    assert by_label["health/backend"].status == FAILED
+    assert by_label["health/backend"].proc.poll() is not None
+    assert by_label["after/backend"].status == SKIPPED
+    assert "seed refused" in by_label["after/backend"].reason

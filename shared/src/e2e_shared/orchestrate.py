@@ -65,7 +65,8 @@ class Seeder:
             self.error = exc
             return
         self.timings["seed"] = time.monotonic() - t
-        self.echo(f"data.seed: baseline ready in {self.timings['seed']:.1f}s ({counts})")
+        shown = ", ".join(f"{counts[k]} {k}" for k in ("symbols", "users", "trades") if k in counts)
+        self.echo(f"data.seed: baseline ready in {self.timings['seed']:.1f}s ({shown or counts})")
 
     def start(self) -> None:
         self.thread.start()

@@ -295,6 +295,13 @@ class Runner:
                 if job.status == "pending":
                     job.status, job.reason = SKIPPED, "run interrupted"
             raise
+        except Exception as exc:  # e.g. the background seed failed: leave no suite running
+            running = [j for j in jobs if j.status == "running"]
+            self.stop_trees(running, FAILED)
+            for job in jobs:
+                if job.status == "pending":
+                    job.status, job.reason = SKIPPED, f"run aborted: {exc}"
+            raise
 
     def reap_and_time(self) -> None:
         for job in self.jobs:
