@@ -88,8 +88,9 @@ def _isolation(request: pytest.FixtureRequest, _locks: tuple[StackLock, StackLoc
 def shared_user(make_toolkit: Callable[..., Toolkit], request: pytest.FixtureRequest) -> Iterator[Any]:
     """One signed-in user for a module's tests that only look at what they made themselves.
 
-    Signing up and logging in cost an argon2 hash each: sharing the account where that is
-    harmless keeps the suite fast. Tests that count or list a user's things use ``user``.
+    Signing up and logging in cost an argon2 hash each (cheap in the local test stack, up to a
+    second on a target at production cost): sharing the account where that is harmless keeps the
+    suite fast. Tests that count or list a user's things use ``user``.
     """
     kit = make_toolkit(f"{request.module.__name__}::shared")
     yield kit.users.create("shared")

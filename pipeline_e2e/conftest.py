@@ -101,8 +101,9 @@ def _uploaders(stack: Any, run_id: str, db: Any) -> Iterator[tuple[UserFactory, 
 
 @pytest.fixture
 def uploader(_uploaders: tuple[UserFactory, User, list[float]]) -> User:
-    """One signed-in user for the whole run (argon2 makes a sign-up per test cost a second); each
-    test's files have their own names and time window, so sharing the account shares no data."""
+    """One signed-in user for the whole run (a sign-up per test would cost two argon2 hashes, up to
+    a second each on a target at production cost); each test's files have their own names and
+    time window, so sharing the account shares no data."""
     factory, user, logged_in = _uploaders
     if time.monotonic() - logged_in[0] > RELOGIN_AFTER_S:
         factory.login(user)

@@ -35,9 +35,10 @@ def _fail(api: Any, user: Any) -> Any:
 def _burst(api: Any, user: Any, count: int) -> list[Any]:
     """``count`` wrong passwords sent at once; the answers, ordered by status.
 
-    At once, because the failures must fall within the (3 s) window: the server checks one
-    password of an account at a time (argon2, slow on purpose), and one after the other they
-    outlast the window on a busy machine. The lock counts from when each request arrived.
+    At once, because the failures must fall within the window (``TB_LOGIN_WINDOW``): the server
+    checks one password of an account at a time (argon2, slow on purpose at production cost), and
+    one after the other they can outlast the window on a busy machine. The lock counts from when
+    each request arrived.
     """
     clients = [ApiClient(api.base_url, recorder=api.recorder) for _ in range(count)]
     with ThreadPoolExecutor(max_workers=count) as pool:
