@@ -29,7 +29,7 @@ def test_up_waits_for_health_and_names_the_services(root, tmp_path, monkeypatch)
     assert argv[:3] == ["docker", "compose", "-f"]
     assert argv[3].endswith("compose/compose.yaml")
     assert "--wait" in argv and "db" in argv and "objects" in argv
-    assert ep.s3_url == "http://127.0.0.1:59000"
+    assert ep.s3_url == "http://127.0.0.1:19000"
 
 
 def test_down_removes_volumes_unless_kept(root, tmp_path, monkeypatch):

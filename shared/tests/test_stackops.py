@@ -9,13 +9,13 @@ from e2e_shared.stackops import fmt_uptime, require_up, status_table
 
 def test_status_table_has_one_aligned_row_per_service():
     table = status_table([
-        ServiceStatus("db", "running", 12, 54329, 75, True),
-        ServiceStatus("objects", "down", None, 59000, None, False),
+        ServiceStatus("db", "running", 12, 15432, 75, True),
+        ServiceStatus("objects", "down", None, 19000, None, False),
     ])
     lines = table.splitlines()
     assert lines[0].split() == ["SERVICE", "STATE", "PID", "PORT", "UPTIME", "READY"]
-    assert lines[1].split() == ["db", "running", "12", "54329", "1m15s", "yes"]
-    assert lines[2].split() == ["objects", "down", "-", "59000", "-", "no"]
+    assert lines[1].split() == ["db", "running", "12", "15432", "1m15s", "yes"]
+    assert lines[2].split() == ["objects", "down", "-", "19000", "-", "no"]
     assert len({line.index("STATE") if "STATE" in line else None for line in lines[:1]}) == 1
 
 
