@@ -17,6 +17,8 @@ FAKE = textwrap.dedent('''
     import json, sys, time
     label, junit, rerun, behaviours, log = sys.argv[1:6]
     b = json.load(open(behaviours)).get(label, {})
+    if rerun == "1" and b.get("rerun_refused"):
+        sys.exit(4)  # as pytest does when the plugin finds the stack down: no JUnit
     with open(log, "a") as f:
         f.write(f"{label} start {time.time()}\\n")
     time.sleep(b.get("sleep", 0.05))  # the fake suite's simulated run time, not a wait
@@ -184,3 +186,11 @@ def test_a_failed_seed_stops_the_suites_already_running_and_skips_the_rest(tmp_p
     assert by_label["health/backend"].proc.poll() is not None
     assert by_label["after/backend"].status == SKIPPED
     assert "seed refused" in by_label["after/backend"].reason
+
+
+def test_a_rerun_that_writes_no_junit_keeps_the_failure_and_says_why(tmp_path):
+    jobs, lines, _ = _run(tmp_path, {"flows/backend": {"fail": True, "rerun_refused": True}})
+    job = jobs["flows/backend"]
+    assert job.status == FAILED
+    assert "the rerun of the failed tests wrote no JUnit (exit 4)" in job.reason
+    assert any("flows/backend" in line and "wrote no JUnit" in line for line in lines)

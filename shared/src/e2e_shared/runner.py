@@ -182,6 +182,9 @@ class Runner:
             job.status = FAILED if not passed_on_rerun or self.options.strict else FLAKY
             if passed_on_rerun and self.options.strict:
                 job.reason = "flaky tests count as failures (--strict)"
+            elif counts is None:  # e.g. the rerun found the stack down and stopped at once
+                job.reason = (f"the rerun of the failed tests wrote no JUnit (exit {code}): "
+                              f"the first run's failures stand; see {job.log}")
         else:
             job.status = FAILED
         job.duration = time.monotonic() - job.started
