@@ -320,6 +320,18 @@ def test_reruns_pair_with_the_first_attempt_in_their_own_folder(tmp_path: Path) 
     ]
 
 
+def test_only_the_named_files_are_merged_and_the_others_are_named(junit_dir: Path, tmp_path: Path) -> None:
+    shutil.copy(junit_dir / "health-backend.xml", junit_dir / "adhoc-backend.xml")
+    result = merge(junit_dir, tmp_path / "out",
+                   only=["health-backend.xml", "smoke-frontend.xml", "smoke-frontend.rerun.xml"])
+    doc = etree.parse(str(tmp_path / "out" / "junit.xml"))
+    assert sorted(s.get("name") for s in doc.getroot()) == ["health-backend", "smoke-frontend"]
+    left_out = sorted(w.split(":")[0] for w in result.warnings if "not written by this run" in w)
+    assert left_out == ["adhoc-backend.xml", "smoke-backend.xml", "smoke-pipeline-shard1.xml",
+                        "smoke-pipeline-shard2.xml"]
+    assert result.totals.flaky == 2  # the rerun file paired with its first attempt
+
+
 def test_no_input_files_raise_with_what_to_run(tmp_path: Path) -> None:
     with pytest.raises(NoReportsError, match="no JUnit files in .*invoke e2e.all"):
         merge(tmp_path / "missing", tmp_path / "out")

@@ -557,22 +557,32 @@ def merge(
     *,
     phase_order: Sequence[str] = PHASES,
     step_summary: str | Path | None | Literal["env"] = "env",
+    only: Iterable[str] | None = None,
 ) -> MergeResult:
     """Merge every JUnit file under ``junit_dir`` and write the reports into ``out_dir``.
 
     Writes ``junit.xml``, ``summary.json``, ``summary.md`` and ``index.html``; appends the
     markdown to ``step_summary`` (by default the file named by ``$GITHUB_STEP_SUMMARY``, if set).
-    A bad input file is named in ``warnings`` and never keeps the others out. Raises
+    A bad input file is named in ``warnings`` and never keeps the others out. With ``only`` (file
+    names), other files are left out, each named in a warning: an e2e run merges its own reports,
+    not those of a ``nox -s <suite>`` run that wrote beside them meanwhile. Raises
     :class:`NoReportsError` when there is nothing to merge.
     """
     junit_dir, out_dir = Path(junit_dir), Path(out_dir)
     paths = find_reports(junit_dir, exclude=[out_dir / "junit.xml"]) if junit_dir.is_dir() else []
+    foreign: list[Path] = []
+    if only is not None:
+        wanted = set(only)
+        foreign = [p for p in paths if p.name not in wanted]
+        paths = [p for p in paths if p.name in wanted]
     if not paths:
         raise NoReportsError(
             f"no JUnit files in {junit_dir}",
             "run the suites first, e.g. `invoke e2e.all` or `nox -s backend`",
         )
     merger = _Merger(strict)
+    for path in foreign:
+        merger.warn(f"{path.name}: left out, not written by this run")
     files = [ReportFile.from_path(p) for p in paths]
     for rf in files:
         if not rf.conforms:
