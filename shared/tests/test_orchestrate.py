@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +55,9 @@ def test_an_unknown_session_names_its_environment_and_the_command_to_rerun():
         orchestrate.prepare_envs(["no-such-session"], sys.executable, lambda _line: None)
     assert "preparing the no-such-session environment failed" in str(err.value)
     assert "--install-only -s no-such-session" in str(err.value)
+
+
+def test_report_path_is_shown_relative_below_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert orchestrate.shown_path(tmp_path / "reports" / "index.html") == "reports/index.html"
+    assert orchestrate.shown_path(Path("/elsewhere/index.html")) == "/elsewhere/index.html"

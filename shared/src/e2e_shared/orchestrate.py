@@ -6,6 +6,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from . import E2EError
@@ -44,6 +45,14 @@ def prepare_envs(sessions: list[str], python: str, echo: Echo) -> float:
     took = time.monotonic() - t0
     echo(f"environments ready ({', '.join(sessions)}) in {took:.1f}s")
     return took
+
+
+def shown_path(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it (shorter to read)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 class Seeder:
@@ -145,7 +154,7 @@ def run_e2e_detailed(phases: list[str] | None = None, suites: list[str] | None =
         for case in result.flaky:
             echo(f"flaky: {case.phase}/{case.suite} {case.classname}::{case.name}")
         timings["merge"] = time.monotonic() - t_merge
-        echo(f"report: {settings.root / 'reports' / 'index.html'}")
+        echo(f"report: {shown_path(settings.root / 'reports' / 'index.html')}")
         echo(summary_line(result))
     timings["total"] = time.monotonic() - t0
     code = 130 if interrupted else (0 if result.verdict == "pass" else 1)
