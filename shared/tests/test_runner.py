@@ -18,7 +18,17 @@ FAKE = textwrap.dedent('''
     label, junit, rerun, behaviours, log = sys.argv[1:6]
     b = json.load(open(behaviours)).get(label, {})
     if rerun == "1" and b.get("rerun_refused"):
-        sys.exit(4)  # as pytest does when the plugin finds the stack down: no JUnit
+        sys.exit(4)  # no JUnit at all
+    if rerun == "1" and b.get("rerun_stack_down"):
+        print("! _pytest.outcomes.Exit: the stack is not up (api not ready); run `invoke stack.up` first !")
+        open(junit, "w").write('<testsuite name="x" tests="0" failures="0" errors="0" skipped="0" time="0"/>')
+        sys.exit(4)
+    if b.get("no_junit"):
+        sys.exit(3)
+    if b.get("early_exit"):  # the plugin's pytest.exit before the first test: an empty report
+        print("! _pytest.outcomes.Exit: the stack is not up (api not ready); run `invoke stack.up` first !")
+        open(junit, "w").write('<testsuite name="x" tests="0" failures="0" errors="0" skipped="0" time="0"/>')
+        sys.exit(4)
     with open(log, "a") as f:
         f.write(f"{label} start {time.time()}\\n")
     time.sleep(b.get("sleep", 0.05))  # the fake suite's simulated run time, not a wait
@@ -192,5 +202,34 @@ def test_a_rerun_that_writes_no_junit_keeps_the_failure_and_says_why(tmp_path):
     jobs, lines, _ = _run(tmp_path, {"flows/backend": {"fail": True, "rerun_refused": True}})
     job = jobs["flows/backend"]
     assert job.status == FAILED
-    assert "the rerun of the failed tests wrote no JUnit (exit 4)" in job.reason
-    assert any("flows/backend" in line and "wrote no JUnit" in line for line in lines)
+    assert "the rerun of the failed tests ran none (exit 4: see " in job.reason
+    assert any("flows/backend" in line and "the first run's failures stand" in line for line in lines)
+
+
+def test_pytest_stopping_before_its_first_test_is_a_failure_recorded_in_the_report(tmp_path):
+    jobs, _lines, _ = _run(tmp_path, {"flows/frontend": {"early_exit": True}})
+    job = jobs["flows/frontend"]
+    assert job.status == FAILED
+    assert job.reason.startswith("pytest ended before any test ran (exit 4): the stack is not up")
+    assert "RunError" in job.junit.read_text() and "api not ready" in job.junit.read_text()
+    assert jobs["resilience/backend"].status == SKIPPED  # resilience needs flows
+
+
+def test_a_run_that_writes_no_junit_is_recorded_as_an_error(tmp_path):
+    jobs, _lines, _ = _run(tmp_path, {"integrity/pipeline": {"no_junit": True}})
+    job = jobs["integrity/pipeline"]
+    assert job.status == FAILED and "no JUnit written (exit 3)" in job.reason
+    assert "RunError" in job.junit.read_text()
+
+
+def test_an_empty_selection_is_no_tests_not_a_failure(tmp_path):
+    jobs, _lines, _ = _run(tmp_path, {"flows/frontend": {"tests": 0}})
+    assert jobs["flows/frontend"].status == NO_TESTS
+    assert jobs["resilience/backend"].status == PASSED
+
+
+def test_a_rerun_stopped_by_a_down_stack_names_the_cause_and_keeps_the_failure(tmp_path):
+    jobs, _lines, _ = _run(tmp_path, {"flows/backend": {"fail": True, "rerun_stack_down": True}})
+    job = jobs["flows/backend"]
+    assert job.status == FAILED
+    assert "ran none (exit 4: the stack is not up (api not ready)" in job.reason

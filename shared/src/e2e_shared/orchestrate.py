@@ -13,7 +13,7 @@ from . import E2EError
 from .config import load_settings
 from .drivers import get_driver
 from .phases import load as load_phases
-from .runner import SKIPPED, Echo, Options, Runner, refuse_destructive
+from .runner import FAILED, SKIPPED, TIMEOUT, Echo, Options, Runner, refuse_destructive
 from .stackops import require_up
 
 
@@ -157,5 +157,7 @@ def run_e2e_detailed(phases: list[str] | None = None, suites: list[str] | None =
         echo(f"report: {shown_path(settings.root / 'reports' / 'index.html')}")
         echo(summary_line(result))
     timings["total"] = time.monotonic() - t0
-    code = 130 if interrupted else (0 if result.verdict == "pass" else 1)
+    # The merged verdict, and never a pass while a job failed without a report to say so.
+    broken = any(job.status in (FAILED, TIMEOUT) for job in jobs)
+    code = 130 if interrupted else (0 if result.verdict == "pass" and not broken else 1)
     return RunOutcome(code=code, jobs=jobs, merge=result, timings=timings)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import E2EError, procs
 from .phases import Phase, PhaseModel
+from .waits import tail
 
 Echo = Callable[[str], None]
 
@@ -167,6 +168,13 @@ class Runner:
             job.counts = dict(counts or {})
         if counts is None and job.attempt == 1:
             job.status, job.reason = FAILED, f"no JUnit written (exit {code}); see {job.log}"
+            write_error_record(job.junit, job.phase.name, job.suite, job.reason, "RunError")
+        elif job.attempt == 1 and counts and counts["tests"] == 0 and code not in (0, 5):
+            # pytest stopped before its first test (e.g. the plugin found the stack down): a
+            # failure, not an empty selection, and recorded as one so the verdict sees it.
+            job.status = FAILED
+            job.reason = f"pytest ended before any test ran (exit {code}): {exit_cause(job.log)}"
+            write_error_record(job.junit, job.phase.name, job.suite, job.reason, "RunError")
         elif job.attempt == 1 and counts and counts["tests"] == 0:
             from .report import write_skipped
 
@@ -182,9 +190,9 @@ class Runner:
             job.status = FAILED if not passed_on_rerun or self.options.strict else FLAKY
             if passed_on_rerun and self.options.strict:
                 job.reason = "flaky tests count as failures (--strict)"
-            elif counts is None:  # e.g. the rerun found the stack down and stopped at once
-                job.reason = (f"the rerun of the failed tests wrote no JUnit (exit {code}): "
-                              f"the first run's failures stand; see {job.log}")
+            elif counts is None or not counts["tests"]:  # e.g. it found the stack down at once
+                job.reason = (f"the rerun of the failed tests ran none (exit {code}: {exit_cause(job.log)}); "
+                              "the first run's failures stand")
         else:
             job.status = FAILED
         job.duration = time.monotonic() - job.started
@@ -318,12 +326,20 @@ class Runner:
                 self.say(job, f"timed out after {job.phase.timeout:.0f}s; stopped its process tree")
 
 
-def write_error_record(path: Path, phase: str, suite: str, message: str) -> None:
+def exit_cause(log: Path) -> str:
+    """Why pytest stopped early, from the end of a job's log: its ``Exit`` line, else the log."""
+    for line in reversed(tail(log, 40)):
+        if "_pytest.outcomes.Exit:" in line:
+            return line.split("_pytest.outcomes.Exit:", 1)[1].strip(" !")
+    return f"see {log}"
+
+
+def write_error_record(path: Path, phase: str, suite: str, message: str, kind: str = "Timeout") -> None:
     """A JUnit file with one errored case: a run that ended without a report of its own."""
     from junitparser import Error, JUnitXml, TestCase, TestSuite
 
     case = TestCase(f"{phase}-{suite}", classname=f"{phase}.{suite}")
-    case.result = [Error(message, "Timeout")]
+    case.result = [Error(message, kind)]
     suite_el = TestSuite(f"{phase}-{suite}")
     suite_el.add_testcase(case)
     xml = JUnitXml()
