@@ -22,6 +22,11 @@ def libpq_url(database_url: str) -> str:
     return re.sub(r"^postgresql\+\w+://", "postgresql://", database_url)
 
 
+def first_line(err: BaseException) -> str:
+    """The first line of an error's message, at most 200 characters (for one-line logs)."""
+    return (str(err).strip().splitlines() or [""])[0][:200]
+
+
 def check(database_url: str, timeout: float = 2.0) -> int:
     """0 when a heartbeat is younger than MAX_AGE seconds, else 1 with the reason on stderr."""
     try:
@@ -33,8 +38,7 @@ def check(database_url: str, timeout: float = 2.0) -> int:
                 " WHERE beat_at > now() - make_interval(secs => %s))", (MAX_AGE,),
             ).fetchone()
     except Exception as err:  # noqa: BLE001 - any failure means "not ready"
-        first = (str(err).strip().splitlines() or [""])[0][:200]
-        print(f"not ready: {type(err).__name__}: {first}", file=sys.stderr)
+        print(f"not ready: {type(err).__name__}: {first_line(err)}", file=sys.stderr)
         return 1
     if row and row[0]:
         return 0

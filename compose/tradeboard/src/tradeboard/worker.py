@@ -83,7 +83,7 @@ class Worker:
                 if away:
                     self.state = f"retrying: {away} unavailable"
                     log.warning("%s: %s unavailable (%s: %s); retry in %.1f s", name, away,
-                                type(err).__name__, _first_line(err), delay)
+                                type(err).__name__, probe.first_line(err), delay)
                 else:
                     log.error("%s: unexpected error; retry in %.1f s", name, delay,
                               exc_info=err)
@@ -156,7 +156,7 @@ class Worker:
             except Exception as err:  # noqa: BLE001 - never let the heartbeat thread die
                 if not failing:  # once per outage; the loops log their own retries
                     log.warning("heartbeat: cannot write (%s: %s); retrying every second",
-                                type(err).__name__, _first_line(err))
+                                type(err).__name__, probe.first_line(err))
                 failing = True
             self.stop.wait(1.0)
 
@@ -172,7 +172,7 @@ class Worker:
             except Exception as err:  # noqa: BLE001 - retried until it works or we stop
                 delay = backoff.next()
                 log.warning("migrations: %s (%s); retry in %.1f s",
-                            describe(err) or "error", _first_line(err), delay)
+                            describe(err) or "error", probe.first_line(err), delay)
                 self.stop.wait(delay)
 
     def run(self) -> int:
@@ -187,7 +187,7 @@ class Worker:
                 conn.execute(text(
                     "DELETE FROM pipeline_heartbeats WHERE beat_at < now() - interval '1 hour'"))
         except Exception as err:  # noqa: BLE001 - housekeeping only
-            log.warning("could not prune old heartbeats: %s", _first_line(err))
+            log.warning("could not prune old heartbeats: %s", probe.first_line(err))
         self.state = "running"
         threads = [
             threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True),
@@ -207,13 +207,9 @@ class Worker:
                 conn.execute(text("DELETE FROM pipeline_heartbeats WHERE worker_id = :id"),
                              {"id": self.worker_id})
         except Exception as err:  # noqa: BLE001 - best effort on the way out
-            log.warning("could not remove the heartbeat row: %s", _first_line(err))
+            log.warning("could not remove the heartbeat row: %s", probe.first_line(err))
         self.engine.dispose()
         return 0
-
-
-def _first_line(err: BaseException) -> str:
-    return (str(err).strip().splitlines() or [""])[0][:200]
 
 
 def main(argv: list[str] | None = None) -> int:
