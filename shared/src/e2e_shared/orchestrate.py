@@ -147,7 +147,7 @@ def run_e2e_detailed(phases: list[str] | None = None, suites: list[str] | None =
                 runner.skip(job, job.reason or "not run")
         t_merge = time.monotonic()
         result = merge(settings.root / "reports" / "junit", settings.root / "reports",
-                       strict=options.strict,
+                       strict=options.strict, interrupted=interrupted,
                        only=[name for job in jobs for name in (job.junit.name, job.rerun_junit.name)])
         for warning in result.warnings:
             echo(f"warning: {warning}")

@@ -47,7 +47,7 @@ from junitparser import (
 from lxml import etree
 
 from .. import E2EError
-from .model import CaseRecord, Counts, MergeResult, Outcome, SlowCase, SuiteRow, iso_utc
+from .model import CaseRecord, Counts, MergeResult, Outcome, SlowCase, SuiteRow, Verdict, iso_utc
 from .render import write_outputs
 
 log = logging.getLogger(__name__)
@@ -558,6 +558,7 @@ def merge(
     phase_order: Sequence[str] = PHASES,
     step_summary: str | Path | None | Literal["env"] = "env",
     only: Iterable[str] | None = None,
+    interrupted: bool = False,
 ) -> MergeResult:
     """Merge every JUnit file under ``junit_dir`` and write the reports into ``out_dir``.
 
@@ -602,12 +603,14 @@ def merge(
         totals += row.counts
     starts = [row.start for row in rows]
     ends = [row.start + row.duration for row in rows]
-    verdict: Literal["pass", "fail"] = "pass"
+    verdict: Verdict = "pass"
     if totals.failed or totals.errored:
         verdict = "fail"
     if totals.tests == 0:
         merger.warn("no test cases in any report")
         verdict = "fail"
+    if interrupted:
+        verdict = "interrupted"
     result = MergeResult(
         verdict=verdict,
         strict=strict,

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
+# pass only when every selected job ran to completion and passed; interrupted: Ctrl-C or SIGTERM.
+Verdict = Literal["pass", "fail", "interrupted"]
 
 
 @dataclass
@@ -129,7 +131,7 @@ class SuiteRow:
 class MergeResult:
     """The outcome of :func:`e2e_shared.report.merge` and the paths it wrote."""
 
-    verdict: Literal["pass", "fail"]
+    verdict: Verdict
     strict: bool
     totals: Counts
     duration: float

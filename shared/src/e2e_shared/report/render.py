@@ -62,7 +62,7 @@ def _md_code(text: str, limit: int = 200) -> str:
 
 def render_markdown(result: MergeResult) -> str:
     t = result.totals
-    mark = "✅ pass" if result.ok else "❌ fail"
+    mark = {"pass": "✅ pass", "fail": "❌ fail"}.get(result.verdict, f"⛔ {result.verdict}")
     out = [
         f"## E2E: {mark}{' (strict)' if result.strict else ''}",
         "",
@@ -137,7 +137,7 @@ table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #eaeef2;
 text-align:left;vertical-align:top}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .verdict{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-size:14px;
 vertical-align:middle}
-.verdict.pass{background:#1a7f37}.verdict.fail{background:#cf222e}
+.verdict.pass{background:#1a7f37}.verdict.fail{background:#cf222e}.verdict.interrupted{background:#9a6700}
 .line{font-family:ui-monospace,monospace;background:#f6f8fa;padding:6px 10px;border-radius:6px;
 display:inline-block}
 .tl{display:grid;grid-template-columns:200px 1fr 70px;gap:3px 10px;align-items:center}
@@ -269,7 +269,7 @@ def _bundle(case: CaseRecord, out_dir: Path) -> str:
 
 
 def render_html(result: MergeResult, out_dir: Path) -> str:
-    verdict = "pass" if result.ok else "fail"
+    verdict = result.verdict
     started = f"started {iso_utc(result.started)} UTC · " if result.started is not None else ""
     body = [
         f"<header><h1>E2E report <span class='verdict {verdict}'>{verdict.upper()}</span>"
