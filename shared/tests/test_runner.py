@@ -10,7 +10,7 @@ import time
 import pytest
 
 from e2e_shared.phases import load
-from e2e_shared.runner import FAILED, FLAKY, NO_TESTS, PASSED, SKIPPED, TIMEOUT, Options, Runner
+from e2e_shared.runner import ERRORED, FAILED, FLAKY, NO_TESTS, PASSED, SKIPPED, TIMEOUT, Options, Runner
 
 # A stand-in for `nox -s <suite> -- ...`: behaves as the behaviour file says for its job.
 FAKE = textwrap.dedent('''
@@ -28,6 +28,16 @@ FAKE = textwrap.dedent('''
         sys.exit(4)
     with open(log, "a") as f:
         f.write(f"{label} start {time.time()}\\n")
+    import os
+    progress = os.environ.get("E2E_PROGRESS")  # as the plugin's jobwatch writes it
+    if progress and b.get("progress"):
+        os.makedirs(os.path.dirname(progress), exist_ok=True)
+        json.dump([f"t.py::c{i}" for i in range(b.get("tests", 2))], open(progress + ".selected", "w"))
+        open(progress, "w").write("t.py::c1")
+    if b.get("partial"):  # pytest stopped by a signal from elsewhere: a report of what it finished
+        open(junit, "w").write('<testsuite name="x" tests="1" failures="0" errors="0" skipped="0" '
+                               'time="0.1"><testcase classname="t" name="c0" time="0.01"/></testsuite>')
+        sys.exit(2)
     time.sleep(b.get("sleep", 0.05))  # the fake suite's simulated run time, not a wait
     tests = b.get("tests", 2)
     fail = b.get("fail", False) and not (rerun == "1" and b.get("flaky"))
@@ -59,6 +69,9 @@ TOOL = {
 class FakeRunner(Runner):
     behaviours = None
     timeline = None
+
+    def job_env(self, job):
+        return {**super().job_env(job), "E2E_RUN_PID": ""}  # no run watch in the fakes
 
     def argv(self, job, *, rerun):
         return [sys.executable, str(self.root / "fake.py"), job.label,
@@ -102,7 +115,9 @@ def test_a_failed_blocking_need_skips_everything_after_it_with_the_reason(tmp_pa
     assert jobs["health/backend"].status == FAILED
     skipped = [j for j in jobs.values() if j.status == SKIPPED]
     assert len(skipped) == len(jobs) - 1
-    assert "needs health" in jobs["smoke/frontend"].reason
+    assert jobs["smoke/frontend"].reason == "not run: health failed (1 failed)"
+    # The root cause, not a chain: resilience needs flows, which needs smoke, which needs health.
+    assert jobs["resilience/backend"].reason.startswith("not run: health failed (1 failed)")
     assert (tmp_path / "reports" / "junit" / "smoke-frontend.xml").exists()  # skip record written
 
 
@@ -111,7 +126,7 @@ def test_a_non_blocking_failure_skips_only_what_needs_it(tmp_path):
     assert jobs["flows/frontend"].status == FAILED
     assert jobs["integrity/pipeline"].status == PASSED
     assert jobs["resilience/backend"].status == SKIPPED
-    assert "needs flows" in jobs["resilience/backend"].reason
+    assert jobs["resilience/backend"].reason == "not run: flows failed (1 failed)"
 
 
 def test_a_blocking_failure_stops_phases_not_yet_started(tmp_path):
@@ -120,7 +135,7 @@ def test_a_blocking_failure_stops_phases_not_yet_started(tmp_path):
     jobs, _lines, _ = _run(tmp_path, {"integrity/pipeline": {"fail": True},
                                       "flows/backend": {"sleep": 0.8}}, tool=tool)
     assert jobs["late/backend"].status == SKIPPED
-    assert "blocked" in jobs["late/backend"].reason or "needs" in jobs["late/backend"].reason
+    assert jobs["late/backend"].reason.startswith("not run: integrity failed (1 failed)")
 
 
 def test_suites_of_a_parallel_phase_overlap_and_of_a_serial_one_take_turns(tmp_path):
@@ -157,7 +172,7 @@ def test_a_timeout_stops_the_whole_tree_within_about_two_seconds(tmp_path):
     jobs, lines, _ = _run(tmp_path, {"p/backend": {"sleep": 30}}, tool=tool)
     assert jobs["p/backend"].status == TIMEOUT
     assert time.monotonic() - t0 < 4.0
-    assert any("timed out" in ln for ln in lines)
+    assert any("timed out" in ln.lower() for ln in lines)
     assert jobs["p/backend"].proc.poll() is not None
     record = jobs["p/backend"].junit.read_text()
     assert "<error" in record and "timed out after" in record  # the merged report shows it
@@ -189,7 +204,7 @@ def test_a_failed_seed_stops_the_suites_already_running_and_skips_the_rest(tmp_p
         runner.run(jobs)
     by_label = {j.label: j for j in jobs}
     assert time.monotonic() - started < 10  # the 30 s health run was stopped, not waited for
-    assert by_label["health/backend"].status == FAILED
+    assert by_label["health/backend"].status == ERRORED
     assert by_label["health/backend"].proc.poll() is not None
     assert by_label["after/backend"].status == SKIPPED
     assert "seed refused" in by_label["after/backend"].reason
@@ -206,17 +221,17 @@ def test_a_rerun_that_writes_no_junit_keeps_the_failure_and_says_why(tmp_path):
 def test_pytest_stopping_before_its_first_test_is_a_failure_recorded_in_the_report(tmp_path):
     jobs, _lines, _ = _run(tmp_path, {"flows/frontend": {"early_exit": True}})
     job = jobs["flows/frontend"]
-    assert job.status == FAILED
+    assert job.status == ERRORED
     assert job.reason.startswith("pytest ended before any test ran (exit 4): the stack is not up")
-    assert "RunError" in job.junit.read_text() and "api not ready" in job.junit.read_text()
+    assert "e2e.run-error" in job.junit.read_text() and "api not ready" in job.junit.read_text()
     assert jobs["resilience/backend"].status == SKIPPED  # resilience needs flows
 
 
 def test_a_run_that_writes_no_junit_is_recorded_as_an_error(tmp_path):
     jobs, _lines, _ = _run(tmp_path, {"integrity/pipeline": {"no_junit": True}})
     job = jobs["integrity/pipeline"]
-    assert job.status == FAILED and "no JUnit written (exit 3)" in job.reason
-    assert "RunError" in job.junit.read_text()
+    assert job.status == ERRORED and "no JUnit written (exit 3)" in job.reason
+    assert "e2e.run-error" in job.junit.read_text()
 
 
 def test_an_empty_selection_is_no_tests_not_a_failure(tmp_path):
@@ -230,3 +245,66 @@ def test_a_rerun_stopped_by_a_down_stack_names_the_cause_and_keeps_the_failure(t
     job = jobs["flows/backend"]
     assert job.status == FAILED
     assert "ran none (exit 4: the stack is not up (api not ready)" in job.reason
+
+
+def _cases(path):
+    from lxml import etree
+
+    root = etree.parse(str(path)).getroot()
+    return {(tc.get("classname"), tc.get("name")): tc for tc in root.iter("testcase")}
+
+
+def test_a_timed_out_job_names_how_far_it_got_and_lists_every_test_it_did_not_run(tmp_path):
+    from e2e_shared.report import merge
+
+    tool = {"suites": {"backend": {}}, "phases": {"p": {"suites": ["backend"], "timeout": 0.5}}}
+    jobs, _lines, _ = _run(tmp_path, {"p/backend": {"sleep": 30, "tests": 4, "progress": True}}, tool=tool)
+    cases = _cases(jobs["p/backend"].junit)
+    assert sorted(n for _c, n in cases) == ["c0", "c1", "c2", "c3"]  # one by one, none lost
+    error = cases[("t", "c1")].find("error")  # the test that was running carries the error
+    assert error.get("type") == "e2e.timeout"
+    assert error.get("message").startswith("timed out after 0 of 4 tests, while running t.py::c1")
+    assert cases[("t", "c3")].find("skipped").get("message") == "not run: p/backend timed out"
+    result = merge(tmp_path / "reports" / "junit", tmp_path / "reports", step_summary=None)
+    assert result.verdict == "fail" and result.totals.errored == 1 and result.totals.tests == 4
+
+
+def test_a_partial_pytest_report_is_an_error_not_a_pass(tmp_path):
+    from e2e_shared.report import merge
+
+    tool = {"suites": {"backend": {}}, "phases": {"p": {"suites": ["backend"]}}}
+    jobs, _lines, _ = _run(tmp_path, {"p/backend": {"partial": True, "tests": 3, "progress": True}},
+                           tool=tool)
+    job = jobs["p/backend"]
+    assert job.status == ERRORED and job.reason.startswith("pytest stopped early (exit 2)")
+    cases = _cases(job.junit)
+    assert cases[("t", "c0")].find("error") is None  # what pytest finished keeps its result
+    assert cases[("t", "c1")].find("error").get("type") == "e2e.run-error"
+    assert cases[("t", "c2")].find("skipped") is not None
+    result = merge(tmp_path / "reports" / "junit", tmp_path / "reports", step_summary=None)
+    assert result.verdict == "fail"
+
+
+def test_ctrl_c_stops_running_jobs_records_pending_ones_and_the_verdict_is_interrupted(tmp_path):
+    import os
+    import signal
+    import threading
+
+    from e2e_shared.report import merge
+
+    timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path, {"health/backend": {"sleep": 30, "progress": True}})
+    timer.cancel()
+    assert time.monotonic() - t0 < 6
+    files = sorted(p.name for p in (tmp_path / "reports" / "junit").glob("*.xml"))
+    assert "health-backend.xml" in files and "resilience-pipeline.xml" in files  # every job
+    health = _cases(tmp_path / "reports" / "junit" / "health-backend.xml")
+    assert health[("t", "c1")].find("error").get("type") == "e2e.interrupted"
+    result = merge(tmp_path / "reports" / "junit", tmp_path / "reports", step_summary=None,
+                   interrupted=True)
+    assert result.verdict == "interrupted"
+    summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
+    assert summary["verdict"] == "interrupted"

@@ -17,3 +17,9 @@ class E2EError(Exception):
         self.cause = cause
         self.hint = hint
         super().__init__(f"{cause} ({hint})" if hint else cause)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a CI cancel, ``timeout``, ``docker stop``): stopped like Ctrl-C, exit status 143."""
+
+    exit_code = 143

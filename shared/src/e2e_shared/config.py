@@ -114,6 +114,12 @@ class Settings:
 
     @property
     def reports_dir(self) -> Path:
+        """``$E2E_REPORTS_DIR``; else beside a state directory moved by ``$E2E_STATE_DIR`` (two
+        stacks in one clone never share reports); else ``reports/``."""
+        if os.environ.get("E2E_REPORTS_DIR"):
+            return self.root / os.environ["E2E_REPORTS_DIR"]
+        if os.environ.get("E2E_STATE_DIR"):
+            return self.state_dir / "reports"
         return self.root / "reports"
 
     def targets(self) -> dict[str, dict[str, Any]]:

@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import E2EError
+from . import E2EError, jobreport
 from .config import load_settings
 from .drivers import get_driver
 from .phases import load as load_phases
-from .runner import FAILED, SKIPPED, TIMEOUT, Echo, Options, Runner, refuse_destructive
+from .runlock import run_lock
+from .runner import (
+    BAD,
+    ERRORED,
+    INTERRUPTED,
+    SKIPPED,
+    TIMEOUT,
+    Echo,
+    Job,
+    Options,
+    Runner,
+    refuse_destructive,
+)
 from .stackops import require_up
 
 
@@ -104,9 +120,12 @@ def run_e2e(phases: list[str] | None = None, suites: list[str] | None = None, *,
 
 def run_e2e_detailed(phases: list[str] | None = None, suites: list[str] | None = None, *,
                      options: Options | None = None, echo: Echo = print) -> RunOutcome:
-    """:func:`run_e2e`, returning the jobs and where the time went (for ``invoke bench``)."""
-    from .report import merge, summary_line
+    """:func:`run_e2e`, returning the jobs and where the time went (for ``invoke bench``).
 
+    Once the plan is known, every way out (a pass, a failure, Ctrl-C, SIGTERM, a stack that is
+    not up) writes this run's merged report, whose verdict is ``pass`` only when every job ran
+    to its end and passed.
+    """
     options = options or Options()
     t0 = time.monotonic()
     settings = load_settings(target=options.target)
@@ -116,48 +135,172 @@ def run_e2e_detailed(phases: list[str] | None = None, suites: list[str] | None =
         raise E2EError("nothing to run: no phase runs the chosen suites",
                        f"phases: {', '.join(model.phases)}; suites: {', '.join(model.suites)}")
     selected = refuse_destructive(model, selected, options, phases)
-    require_up(get_driver(settings=settings), wait=15.0)
-
-    sessions = sorted({model.suites[s].session for _, suites_ in selected for s in suites_})
-    timings = {"environments": prepare_envs(sessions, options.python, echo)}
-
-    seeder = Seeder(settings, timings, echo)
-    runner = Runner(settings.root, model, options, echo=echo, seed=seeder.wait)
+    seeder_timings: dict[str, float] = {}
+    seeder = Seeder(settings, seeder_timings, echo)
+    runner = Runner(settings.root, model, options, echo=echo, seed=seeder.wait,
+                    reports_dir=settings.reports_dir, state_dir=settings.state_dir)
     jobs = runner.plan(selected)
-    junit_dir = settings.root / "reports" / "junit"
-    junit_dir.mkdir(parents=True, exist_ok=True)
-    for stale in junit_dir.glob("*.xml"):  # the merged verdict speaks of this run only
-        stale.unlink()
-    interrupted = False
+    with run_lock(settings.state_dir, runner.run_id):
+        outcome = _run_locked(settings, model, runner, jobs, seeder, options, echo)
+    outcome.timings.update(seeder_timings)
+    outcome.timings["total"] = time.monotonic() - t0
+    return outcome
+
+
+def _run_locked(settings: Any, model: Any, runner: Runner, jobs: list[Job], seeder: Seeder,
+                options: Options, echo: Echo) -> RunOutcome:
+    timings: dict[str, float] = {}
+    clear_run_outputs(settings.reports_dir)
+    stopped: KeyboardInterrupt | None = None
+    error: E2EError | None = None
     t_phases = time.monotonic()
     try:
+        require_up(get_driver(settings=settings), wait=15.0)
+        sessions = sorted({job.session for job in jobs})
+        timings["environments"] = prepare_envs(sessions, options.python, echo)
+        t_phases = time.monotonic()
         for job in jobs:
             if job.phase.destructive and options.target and not options.allow_destructive:
-                runner.skip(job, f"destructive phase refused on target {options.target} "
+                runner.skip(job, f"not run: destructive phase refused on target {options.target} "
                                  "(--allow-destructive allows it)")
         if not options.target and any(job.phase.seed for job in jobs):
             seeder.start()  # meanwhile the phases that need no data (health) run
         runner.run(jobs)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
+        stopped = exc
+    except E2EError as exc:
+        error = exc
+    with shielded():  # a second Ctrl-C must not cut the report short
         timings["phases"] = time.monotonic() - t_phases
-        for job in jobs:
-            if job.status == SKIPPED and not job.junit.exists():
-                runner.skip(job, job.reason or "not run")
+        if stopped is not None or error is not None:
+            why = INTERRUPTED if stopped is not None else ERRORED
+            text = "the run was interrupted" if stopped is not None else error.cause  # type: ignore[union-attr]
+            if any(j.status in ("pending", "running") for j in jobs):
+                runner.jobs = jobs
+                runner.abort(why, f"not run: {text}")
+            ensure_recorded_error(runner, jobs, why, text)
+        else:
+            collect_missing_manifests(runner, jobs, options.python, echo)
         t_merge = time.monotonic()
-        result = merge(settings.root / "reports" / "junit", settings.root / "reports",
-                       strict=options.strict, interrupted=interrupted,
-                       only=[name for job in jobs for name in (job.junit.name, job.rerun_junit.name)])
-        for warning in result.warnings:
-            echo(f"warning: {warning}")
-        for case in result.flaky:
-            echo(f"flaky: {case.phase}/{case.suite} {case.classname}::{case.name}")
+        result = merge_run(runner, jobs, options, interrupted=stopped is not None, echo=echo)
         timings["merge"] = time.monotonic() - t_merge
-        echo(f"report: {shown_path(settings.root / 'reports' / 'index.html')}")
-        echo(summary_line(result))
-    timings["total"] = time.monotonic() - t0
-    # The merged verdict, and never a pass while a job failed without a report to say so.
-    broken = any(job.status in (FAILED, TIMEOUT) for job in jobs)
-    code = 130 if interrupted else (0 if result.verdict == "pass" and not broken else 1)
+    if error is not None:
+        raise error
+    if stopped is not None:
+        code = getattr(stopped, "exit_code", 130)
+    else:
+        # The merged verdict, and never a pass while a job did not end well.
+        # (A job not run is either behind a failure already counted, or refused on a target.)
+        broken = any(job.status in BAD - {SKIPPED} for job in jobs)
+        code = 0 if result.verdict == "pass" and not broken else 1
     return RunOutcome(code=code, jobs=jobs, merge=result, timings=timings)
+
+
+def clear_run_outputs(reports_dir: Path) -> None:
+    """The merged verdict and the logs speak of this run only."""
+    for folder in ("junit", "logs"):
+        (reports_dir / folder).mkdir(parents=True, exist_ok=True)
+        for stale in (reports_dir / folder).glob("*"):
+            if stale.is_file():
+                stale.unlink()
+
+
+def ensure_recorded_error(runner: Runner, jobs: list[Job], why: str, text: str) -> None:
+    """A run that did not finish carries at least one error record, so no reader sees it green."""
+    if any(job.status in (INTERRUPTED, TIMEOUT, ERRORED) for job in jobs):
+        return
+    first = next((job for job in jobs if job.status == SKIPPED), None)
+    if first is not None:
+        first.status, first.reason = why, f"{text} before this job started"
+        first.junit.unlink(missing_ok=True)
+        runner.complete_report(first, why, first.reason, skip_reason=f"not run: {text}")
+
+
+def collect_missing_manifests(runner: Runner, jobs: list[Job], python: str, echo: Echo) -> None:
+    """Suites none of whose jobs ran this time: collect their tests, so that their not-run jobs
+    list every test (a run whose health phase fails reports as many tests as a green one)."""
+    started = runner.t0_wall
+    suites = {job.suite: job.session for job in jobs if job.status == SKIPPED}
+    missing = {s: session for s, session in suites.items()
+               if not runner.manifest(s).exists() or runner.manifest(s).stat().st_mtime < started}
+    if not missing:
+        return
+    procs_ = {}
+    for suite, session in missing.items():
+        env = {**os.environ, "E2E_MANIFEST": str(runner.manifest(suite))}
+        procs_[suite] = subprocess.Popen(
+            [python, "-m", "nox", "-R", "-s", session, "--", "--collect-only", "-q", "-p", "no:randomly",
+             "-p", "no:cacheprovider", f"--junitxml={os.devnull}"],
+            cwd=runner.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for proc in procs_.values():
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    for job in jobs:
+        if job.status == SKIPPED and job.suite in missing:
+            job.junit.unlink(missing_ok=True)
+            runner.complete_report(job, None, skip_reason=job.reason)
+
+
+def merge_run(runner: Runner, jobs: list[Job], options: Options, *, interrupted: bool,
+              echo: Echo) -> Any:
+    """Merge this run's own JUnit files (by run id) and show what failed, then the summary line."""
+    from .report import merge, summary_line
+
+    names = [p.name for job in jobs for p in (job.junit, job.rerun_junit)
+             if p.exists() and jobreport.run_id_of(p) == runner.run_id]
+    result = merge(runner.junit_dir, runner.reports_dir, strict=options.strict,
+                   interrupted=interrupted, only=names)
+    for warning in result.warnings:
+        echo(f"warning: {warning}")
+    for case in result.flaky:
+        echo(f"flaky: {case.phase}/{case.suite} {case.classname}::{case.name}")
+    shown = result.failures[:MAX_FAILURES_SHOWN]
+    for case in shown:
+        bundle = next((a for a in case.attachments if a.endswith(".bundle.txt")), "")
+        where = f" [bundle: {shown_path(Path(bundle))}]" if bundle else ""
+        headline = ((case.message or case.outcome).splitlines() or [""])[0][:200]
+        echo(f"FAILED {case.phase}/{case.suite} {case.test}: {headline}{where}")
+    if len(result.failures) > len(shown):
+        echo(f"... and {len(result.failures) - len(shown)} more failures (see the report)")
+    echo(f"report: {shown_path(runner.reports_dir / 'index.html')}")
+    echo(f"verdict: {result.verdict}")
+    echo(summary_line(result))
+    return result
+
+
+MAX_FAILURES_SHOWN = 20
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[None]:
+    """SIGINT and SIGTERM noted but not acted on while the report is written (it takes < 1 s)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: None)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def record_unstarted_run(phases: list[str] | None, suites: list[str] | None, text: str,
+                         echo: Echo = print) -> None:
+    """``invoke stack.up e2e.all`` stopped before e2e.all began: its report still says so, so
+    that the previous run's verdict is never read as this one's."""
+    settings = load_settings()
+    model = load_phases(settings.tool)
+    runner = Runner(settings.root, model, Options(), echo=lambda _line: None,
+                    reports_dir=settings.reports_dir, state_dir=settings.state_dir)
+    jobs = runner.plan(model.select(phases, suites))
+    with shielded(), run_lock(settings.state_dir, runner.run_id):
+        clear_run_outputs(settings.reports_dir)
+        runner.jobs = jobs
+        runner.abort(INTERRUPTED, f"not run: {text}")
+        ensure_recorded_error(runner, jobs, INTERRUPTED, text)
+        merge_run(runner, jobs, Options(), interrupted=True, echo=echo)

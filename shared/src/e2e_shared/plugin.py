@@ -26,6 +26,9 @@ from .masking import mask
 from .naming import Namer, new_run_id
 from .waits import tail
 
+# What the phase runner needs from every suite process (progress, manifest, run watch).
+pytest_plugins = ["e2e_shared.jobwatch"]
+
 MARKERS = {
     "health": "the stack's health checks: run first, everything else needs them",
     "smoke": "fast checks that every part answers: run before the flows",

@@ -16,19 +16,23 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import E2EError, procs
+import psutil
+
+from . import E2EError, jobreport, procs
 from .phases import Phase, PhaseModel
 from .waits import tail
 
 Echo = Callable[[str], None]
 
-# Results a job can end in.
-PASSED, FAILED, FLAKY, SKIPPED, TIMEOUT, INTERRUPTED, NO_TESTS = (
-    "passed", "failed", "flaky", "skipped", "timed out", "interrupted", "no tests")
+# Results a job can end in. Only passed, flaky (unless --strict) and no tests let a verdict pass.
+PASSED, FAILED, FLAKY, SKIPPED, TIMEOUT, INTERRUPTED, NO_TESTS, ERRORED = (
+    "passed", "failed", "flaky", "not run", "timed out", "interrupted", "no tests", "errored")
+BAD = frozenset({FAILED, SKIPPED, TIMEOUT, INTERRUPTED, ERRORED})
 
 
 @dataclass
@@ -56,7 +60,9 @@ class Job:
     duration: float = 0.0
     proc: subprocess.Popen[bytes] | None = None
     attempt: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # the first attempt's
+    final: dict[str, int] = field(default_factory=dict)  # after the rerun, if there was one
+    progress: Path | None = None  # where the plugin says what it selected and runs now
 
     @property
     def label(self) -> str:
@@ -96,17 +102,24 @@ def failed_nodeids_from(cache_dir: Path) -> list[str]:
 
 class Runner:
     def __init__(self, root: Path, model: PhaseModel, options: Options, *,
-                 echo: Echo = print, seed: Callable[[], None] | None = None) -> None:
+                 echo: Echo = print, seed: Callable[[], None] | None = None,
+                 reports_dir: Path | None = None, state_dir: Path | None = None,
+                 run_id: str = "") -> None:
         self.root = root
         self.model = model
         self.options = options
         self.echo = echo
         self.seed = seed
         self.seeded = False
-        self.junit_dir = root / "reports" / "junit"
-        self.log_dir = root / "reports" / "logs"
+        self.reports_dir = reports_dir or root / "reports"
+        self.state_dir = state_dir or root / ".e2e"
+        self.run_id = run_id or uuid.uuid4().hex[:12]
+        self.junit_dir = self.reports_dir / "junit"
+        self.log_dir = self.reports_dir / "logs"
         self.t0 = time.monotonic()
+        self.t0_wall = time.time()
         self.jobs: list[Job] = []
+        self.causes: dict[str, str] = {}  # phase -> why it did not pass, as first caused
 
     # --- output -----------------------------------------------------------------------
     def say(self, job: Job, text: str) -> None:
@@ -121,12 +134,27 @@ class Runner:
             for suite in suites:
                 name = f"{phase.name}-{suite}{suffix}"
                 jobs.append(Job(phase=phase, suite=suite, session=self.model.suites[suite].session,
-                                junit=self.junit_dir / f"{name}.xml", log=self.log_dir / f"{name}.log"))
+                                junit=self.junit_dir / f"{name}.xml", log=self.log_dir / f"{name}.log",
+                                progress=self.state_dir / "progress" / name))
         return jobs
 
+    def manifest(self, suite: str) -> Path:
+        """Every test of a suite with its markers, as the plugin last collected it."""
+        return self.state_dir / "manifest" / f"{suite}.json"
+
+    def job_env(self, job: Job) -> dict[str, str]:
+        """The markers by which a job is known as this run's (and stopped when the run is gone)."""
+        me = psutil.Process()
+        return {**os.environ, "PYTHONUNBUFFERED": "1",
+                "E2E_OWNER": str(self.state_dir.resolve()), "E2E_ROLE": f"job:{job.junit.stem}",
+                "E2E_RUN_ID": self.run_id, "E2E_RUN_PID": str(me.pid),
+                "E2E_RUN_STARTED": repr(me.create_time()),
+                "E2E_MANIFEST": str(self.manifest(job.suite)), "E2E_PROGRESS": str(job.progress)}
+
     def argv(self, job: Job, *, rerun: bool) -> list[str]:
-        cache = self.root / ".e2e" / "pytest-cache" / job.junit.stem
+        cache = self.state_dir / "pytest-cache" / job.junit.stem
         args = ["-m", job.phase.marker, f"--junitxml={job.rerun_junit if rerun else job.junit}",
+                f"--e2e-artifacts={self.reports_dir / 'artifacts'}",
                 "-o", f"cache_dir={cache}", "-o", "junit_family=xunit1",
                 "-o", f"junit_suite_name={job.phase.name}-{job.suite}", "-p", "no:randomly"]
         if rerun:
@@ -155,31 +183,37 @@ class Runner:
             for stale in (job.junit, job.rerun_junit):
                 stale.unlink(missing_ok=True)
             job.started = time.monotonic()
+        if job.progress is not None:
+            for stale in (job.progress, Path(f"{job.progress}.selected")):
+                stale.unlink(missing_ok=True)
         job.attempt += 1
         job.proc = procs.spawn(self.argv(job, rerun=rerun), log=job.log, cwd=self.root,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                               env=self.job_env(job))
         job.status = "running"
         self.say(job, "running" + (" (rerun of failed tests)" if rerun else ""))
 
     def finish(self, job: Job, code: int) -> None:
         """Decide a finished process's result; a first failure gets its one rerun."""
-        counts = junit_counts(job.rerun_junit if job.attempt > 1 else job.junit)
+        path = job.rerun_junit if job.attempt > 1 else job.junit
+        counts = junit_counts(path)
         if job.attempt == 1:
             job.counts = dict(counts or {})
-        if counts is None and job.attempt == 1:
-            job.status, job.reason = FAILED, f"no JUnit written (exit {code}); see {job.log}"
-            write_error_record(job.junit, job.phase.name, job.suite, job.reason, "RunError")
-        elif job.attempt == 1 and counts and counts["tests"] == 0 and code not in (0, 5):
-            # pytest stopped before its first test (e.g. the plugin found the stack down): a
-            # failure, not an empty selection, and recorded as one so the verdict sees it.
-            job.status = FAILED
-            job.reason = f"pytest ended before any test ran (exit {code}): {exit_cause(job.log)}"
-            write_error_record(job.junit, job.phase.name, job.suite, job.reason, "RunError")
+            job.final = dict(job.counts)
+        if job.attempt == 1 and (counts is None or not jobreport.is_complete(job.junit)) \
+                and code not in (0, 1, 5):
+            # No report, or pytest's partial one (it was interrupted, or stopped before its
+            # first test because the plugin found the stack down): an error, never a pass.
+            what = "no JUnit written" if counts is None else (
+                "pytest ended before any test ran" if not counts["tests"] else "pytest stopped early")
+            job.status = ERRORED
+            job.reason = f"{what} (exit {code}): {exit_cause(job.log)}"
+            self.complete_report(job, ERRORED, job.reason)
+        elif job.attempt == 1 and counts is None:
+            job.status, job.reason = ERRORED, f"no JUnit written (exit {code}); see {job.log}"
+            self.complete_report(job, ERRORED, job.reason)
         elif job.attempt == 1 and counts and counts["tests"] == 0:
-            from .report import write_skipped
-
             job.status, job.reason = NO_TESTS, f"no tests marked {job.phase.marker}"
-            write_skipped(job.junit, job.phase.name, job.suite, job.reason, None)
+            self.complete_report(job, None, skip_reason=job.reason)
         elif code == 0 and job.attempt == 1:
             job.status = PASSED
         elif job.attempt == 1 and self.options.reruns > 0:
@@ -188,6 +222,10 @@ class Runner:
         elif job.attempt > 1:
             passed_on_rerun = code == 0 and counts is not None
             job.status = FAILED if not passed_on_rerun or self.options.strict else FLAKY
+            if counts is not None and counts["tests"]:
+                still = counts["failures"] + counts["errors"]
+                first = job.counts.get("failures", 0) + job.counts.get("errors", 0)
+                job.final = {**job.counts, "failures": min(still, first), "errors": 0}
             if passed_on_rerun and self.options.strict:
                 job.reason = "flaky tests count as failures (--strict)"
             elif counts is None or not counts["tests"]:  # e.g. it found the stack down at once
@@ -196,20 +234,40 @@ class Runner:
         else:
             job.status = FAILED
         job.duration = time.monotonic() - job.started
-        c = job.counts
-        detail = (f"{c.get('tests', 0) - c.get('failures', 0) - c.get('errors', 0) - c.get('skipped', 0)}"
-                  f" passed, {c.get('failures', 0) + c.get('errors', 0)} failed, "
-                  f"{c.get('skipped', 0)} skipped") if c.get("tests") else ""
+        self.say(job, self.outcome_text(job))
+
+    def outcome_text(self, job: Job) -> str:
+        """``FAILED in 3.2s (5 passed, 1 failed, 0 skipped); log: reports/logs/...``"""
+        c = job.final or job.counts
+        failed = c.get("failures", 0) + c.get("errors", 0)
+        detail = (f" ({c.get('tests', 0) - failed - c.get('skipped', 0)} passed, {failed} failed, "
+                  f"{c.get('skipped', 0)} skipped)") if c.get("tests") else ""
+        shown = job.status.upper() if job.status in BAD else job.status
         extra = f"; {job.reason}" if job.reason else ""
-        self.say(job, f"{job.status.upper() if job.status == FAILED else job.status}"
-                      f" in {job.duration:.1f}s" + (f" ({detail})" if detail else "") + extra)
+        log = f"; log: {_shown(job.log)}" if job.status in BAD | {FLAKY} else ""
+        return f"{shown} in {job.duration:.1f}s{detail}{extra}{log}"
+
+    def complete_report(self, job: Job, status: str | None, message: str = "",
+                        skip_reason: str = "") -> None:
+        """Write the job's JUnit so that it names every test it was to run (see jobreport)."""
+        selected = jobreport.read_selected(job.progress) if job.progress else None
+        if selected is None:
+            manifest = jobreport.read_manifest(self.manifest(job.suite))
+            selected = jobreport.tests_for(manifest, job.phase.marker, self.options.shard)
+        running = jobreport.read_running(job.progress) if job.progress and status else ""
+        done = junit_counts(job.junit)
+        if status:
+            how_far = f"{status} after {done['tests'] if done else 0} of {len(selected) or '?'} tests"
+            where = f", while running {running}" if running else ""
+            message = f"{how_far}{where}: {message}" if message else f"{how_far}{where}"
+            skip_reason = skip_reason or f"not run: the job {status}"
+        jobreport.complete(job.junit, job.phase.name, job.suite, tests=selected, running=running,
+                           status=status, message=message, skip_reason=skip_reason, run_id=self.run_id)
 
     def skip(self, job: Job, reason: str) -> None:
-        from .report import write_skipped
-
         job.status, job.reason = SKIPPED, reason
-        write_skipped(job.junit, job.phase.name, job.suite, reason, None)
-        self.say(job, f"skipped: {reason}")
+        self.complete_report(job, None, skip_reason=reason)
+        self.say(job, reason)
 
     def stop_tree(self, job: Job, why: str) -> None:
         self.stop_trees([job], why)
@@ -241,22 +299,23 @@ class Runner:
         for job in jobs:
             if job.proc is not None:
                 job.proc.poll()
-            job.status, job.reason = why, why
+            job.status = why
             job.duration = time.monotonic() - job.started
             self.record_unfinished(job)
 
     def record_unfinished(self, job: Job) -> None:
-        """A job stopped before pytest wrote its report still appears in the merged one."""
-        counts = junit_counts(job.junit)
-        if counts and counts["tests"]:
-            return  # pytest wrote what it had
+        """A job stopped before it finished: its report says so and lists every test it was to run."""
+        if job.attempt > 1 and junit_counts(job.junit):
+            # Stopped during the rerun: the first run's report is whole and its failures stand.
+            job.reason = f"{job.status} during the rerun of its failed tests"
+            return
         if job.status == TIMEOUT:
-            write_error_record(job.junit, job.phase.name, job.suite,
-                               f"timed out after {job.phase.timeout:.0f}s; its process tree was stopped")
+            job.reason = f"timed out after {job.phase.timeout:.0f}s; its process tree was stopped"
         else:
-            from .report import write_skipped
-
-            write_skipped(job.junit, job.phase.name, job.suite, f"{job.status} before it finished", None)
+            job.reason = job.reason or "the run was interrupted"
+        self.complete_report(job, job.status, job.reason,
+                             skip_reason=f"not run: {job.label} {job.status}")
+        self.causes.setdefault(job.phase.name, f"{job.phase.name} {job.status}")
 
     # --- the DAG -------------------------------------------------------------------------------
     def phase_state(self, name: str) -> str:
@@ -265,8 +324,21 @@ class Runner:
             return "absent"
         if any(j.status in ("pending", "running") for j in jobs):
             return "open"
-        bad = {FAILED, TIMEOUT, INTERRUPTED, SKIPPED}
+        bad = BAD | ({FLAKY} if self.options.strict else set())
         return "failed" if any(j.status in bad for j in jobs) else "passed"
+
+    def cause(self, name: str) -> str:
+        """Why phase ``name`` did not pass, naming the phase that actually failed (not a chain)."""
+        if name not in self.causes:
+            jobs = [j for j in self.jobs if j.phase.name == name]
+            failed = sum((j.final or j.counts).get("failures", 0) + (j.final or j.counts).get("errors", 0)
+                         for j in jobs if j.status in (FAILED, ERRORED))
+            states = sorted({j.status for j in jobs if j.status in BAD | {FLAKY}})
+            if failed:
+                self.causes[name] = f"{name} failed ({failed} failed)"
+            else:
+                self.causes[name] = f"{name} failed ({', '.join(states) or 'no report'})"
+        return self.causes[name]
 
     def run(self, jobs: list[Job]) -> list[Job]:
         self.jobs = jobs
@@ -276,13 +348,16 @@ class Runner:
                 self.reap_and_time()
                 for job in [j for j in jobs if j.status == "pending"]:
                     if blocked_by:
-                        self.skip(job, f"blocked: phase {blocked_by} failed and is blocking")
+                        self.causes.setdefault(job.phase.name, self.cause(blocked_by))
+                        self.skip(job, f"not run: {self.cause(blocked_by)}, and {blocked_by} is blocking")
                         continue
                     needs = [n for n in job.phase.needs if self.phase_state(n) != "absent"]
                     states = {n: self.phase_state(n) for n in needs}
-                    if any(s == "failed" for s in states.values()):
-                        failed = ", ".join(n for n, s in states.items() if s == "failed")
-                        self.skip(job, f"needs {failed}, which did not pass")
+                    failed = [n for n, s in states.items() if s == "failed"]
+                    if failed:
+                        root = self.cause(failed[0])
+                        self.causes.setdefault(job.phase.name, root)
+                        self.skip(job, f"not run: {root}")
                         continue
                     if any(s == "open" for s in states.values()):
                         continue
@@ -298,21 +373,24 @@ class Runner:
                 time.sleep(0.1)  # poll: child processes
         except KeyboardInterrupt:
             self.echo("interrupted: stopping every running suite (SIGINT, SIGTERM, SIGKILL) ...")
-            running = [j for j in jobs if j.status == "running"]
-            self.stop_trees(running, INTERRUPTED)
-            for job in running:
-                self.say(job, "interrupted")
-            for job in jobs:
-                if job.status == "pending":
-                    job.status, job.reason = SKIPPED, "run interrupted"
+            self.abort(INTERRUPTED, "not run: the run was interrupted")
             raise
         except Exception as exc:  # e.g. the background seed failed: leave no suite running
-            running = [j for j in jobs if j.status == "running"]
-            self.stop_trees(running, FAILED)
-            for job in jobs:
-                if job.status == "pending":
-                    job.status, job.reason = SKIPPED, f"run aborted: {exc}"
+            self.abort(ERRORED, f"not run: run aborted: {exc}")
             raise
+
+    def abort(self, why: str, reason: str) -> None:
+        """Stop every running job and record every pending one, so the report names each test."""
+        running = [j for j in self.jobs if j.status == "running"]
+        for job in running:
+            job.reason = reason.removeprefix("not run: ")
+        self.stop_trees(running, why)
+        for job in running:
+            self.say(job, job.status)
+        for job in self.jobs:
+            if job.status == "pending":
+                job.status, job.reason = SKIPPED, reason
+                self.complete_report(job, None, skip_reason=reason)
 
     def reap_and_time(self) -> None:
         for job in self.jobs:
@@ -323,7 +401,15 @@ class Runner:
                 self.finish(job, code)
             elif time.monotonic() - job.started > job.phase.timeout:
                 self.stop_tree(job, TIMEOUT)
-                self.say(job, f"timed out after {job.phase.timeout:.0f}s; stopped its process tree")
+                self.say(job, f"TIMED OUT after {job.phase.timeout:.0f}s; stopped its process tree; "
+                              f"log: {_shown(job.log)}")
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def exit_cause(log: Path) -> str:
@@ -332,20 +418,6 @@ def exit_cause(log: Path) -> str:
         if "_pytest.outcomes.Exit:" in line:
             return line.split("_pytest.outcomes.Exit:", 1)[1].strip(" !")
     return f"see {log}"
-
-
-def write_error_record(path: Path, phase: str, suite: str, message: str, kind: str = "Timeout") -> None:
-    """A JUnit file with one errored case: a run that ended without a report of its own."""
-    from junitparser import Error, JUnitXml, TestCase, TestSuite
-
-    case = TestCase(f"{phase}-{suite}", classname=f"{phase}.{suite}")
-    case.result = [Error(message, kind)]
-    suite_el = TestSuite(f"{phase}-{suite}")
-    suite_el.add_testcase(case)
-    xml = JUnitXml()
-    xml.add_testsuite(suite_el)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    xml.write(str(path))
 
 
 def refuse_destructive(model: PhaseModel, selected: list[tuple[Phase, tuple[str, ...]]],

@@ -3,34 +3,80 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from invoke.exceptions import Exit
 
-from . import E2EError
+from . import E2EError, Terminated
 from .drivers import StackDriver, get_driver
 
 
 def cli(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn an :class:`E2EError` into one line on stderr with the next step, and exit 1.
 
-    Ctrl-C exits 130 after the driver has cleaned up what it was starting.
+    Ctrl-C exits 130 and SIGTERM (a CI cancel, ``timeout``) 143, after what was starting is
+    cleaned up; when an e2e run was to follow (``invoke stack.up e2e.all``), its report says
+    it was interrupted, so the last run's verdict is never taken for this one.
     """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        previous = _term_as_interrupt()
         try:
             return fn(*args, **kwargs)
         except E2EError as exc:
             hint = f"\n  next: {exc.hint}" if exc.hint else ""
             raise Exit(f"error: {exc.cause}{hint}", code=1) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            code = getattr(exc, "exit_code", 130)
             print("interrupted; cleaned up what was starting", file=sys.stderr)
-            raise Exit(code=130) from None
+            _record_pending_run("the run was interrupted before its suites started")
+            raise Exit(code=code) from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper
+
+
+def _raise_terminated(_signum: int, _frame: Any) -> None:
+    raise Terminated()
+
+
+def _term_as_interrupt() -> Any:
+    """SIGTERM takes Ctrl-C's orderly path (the previous handler is returned to restore)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+def pending_run(argv: list[str]) -> tuple[list[str] | None, list[str] | None] | None:
+    """The e2e task named on the command line, as (phases, suites); None when there is none."""
+    for token in argv[1:]:
+        name = token.removeprefix("e2e.")
+        if token == "e2e" or name == "all":
+            return None, None
+        if token.startswith("e2e.") and name in SUITE_NAMES:
+            return None, [name]
+        if token.startswith("e2e.") and name in PHASE_NAMES:
+            return [name], None
+    return None
+
+
+def _record_pending_run(text: str) -> None:
+    plan = pending_run(sys.argv)
+    if plan is None:
+        return
+    from .orchestrate import record_unstarted_run
+
+    try:
+        record_unstarted_run(*plan, text, echo=lambda line: print(line, file=sys.stderr))
+    except (E2EError, OSError) as exc:  # another run holds the workspace, say: leave its report
+        print(f"note: no report written for the interrupted run ({exc})", file=sys.stderr)
 
 
 def driver_for(driver: str | None, target: str | None) -> StackDriver:
