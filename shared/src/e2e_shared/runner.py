@@ -255,9 +255,9 @@ class Runner:
             manifest = jobreport.read_manifest(self.manifest(job.suite))
             selected = jobreport.tests_for(manifest, job.phase.marker, self.options.shard)
         running = jobreport.read_running(job.progress) if job.progress and status else ""
-        done = junit_counts(job.junit)
+        done = len(jobreport.read_partial(job.junit).done)
         if status:
-            how_far = f"{status} after {done['tests'] if done else 0} of {len(selected) or '?'} tests"
+            how_far = f"{status} after {done} of {len(selected) or '?'} tests"
             where = f", while running {running}" if running else ""
             message = f"{how_far}{where}: {message}" if message else f"{how_far}{where}"
             skip_reason = skip_reason or f"not run: the job {status}"

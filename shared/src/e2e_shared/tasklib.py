@@ -48,9 +48,15 @@ def _raise_terminated(_signum: int, _frame: Any) -> None:
 
 
 def _term_as_interrupt() -> Any:
-    """SIGTERM takes Ctrl-C's orderly path (the previous handler is returned to restore)."""
+    """SIGTERM takes Ctrl-C's orderly path (the previous handler is returned to restore).
+
+    SIGINT is made Ctrl-C again too: a shell without job control starts background commands
+    with it ignored (``setsid invoke e2e.all &``), and then nothing could stop the run in order.
+    """
     if threading.current_thread() is not threading.main_thread():
         return None
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
