@@ -154,4 +154,21 @@ def report_merge(c, strict=False, junit_dir="reports/junit"):
 stack = Collection("stack", up, down, status, logs, restart)
 data = Collection("data", data_seed, data_reset)
 report = Collection("report", report_merge)
-ns = Collection(stack, data, e2e, report, bench, test)
+
+
+# --- drills ----------------------------------------------------------------------------------
+
+@task(name="interrupt", help={"runs": "how many interrupted runs (default 20)",
+                              "signal": "INT (Ctrl-C, default), TERM (a CI cancel) or KILL (kill -9)",
+                              "seed": "random seed, to replay a drill",
+                              "max_delay": "latest moment to send the signal, in seconds (default 60)"})
+@cli
+def drill_interrupt(c, runs=20, signal="INT", seed=None, max_delay=60.0):
+    """Stop `invoke stack.up e2e.all` at random points and check exit, leftovers, verdict and status."""
+    from e2e_shared.drill import run_drill
+
+    run_drill(runs, signal, seed, max_delay)
+
+
+drill = Collection("drill", drill_interrupt)
+ns = Collection(stack, data, e2e, report, drill, bench, test)
