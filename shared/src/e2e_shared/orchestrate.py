@@ -41,7 +41,9 @@ def prepare_envs(sessions: list[str], python: str, echo: Echo) -> float:
     """
     t0 = time.monotonic()
     argvs = {name: [python, "-m", "nox", "--install-only", "-s", name] for name in sessions}
-    running = {name: subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Each in its own group, so that Ctrl-C or SIGTERM stops uv and its build helpers too.
+    running = {name: subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                      start_new_session=True)
                for name, argv in argvs.items()}
     failed = []
     try:
@@ -52,7 +54,8 @@ def prepare_envs(sessions: list[str], python: str, echo: Echo) -> float:
     finally:  # Ctrl-C: leave no installer behind
         for proc in running.values():
             if proc.poll() is None:
-                proc.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
     if failed:
         name, tail = failed[0]
@@ -166,6 +169,7 @@ def _run_locked(settings: Any, model: Any, runner: Runner, jobs: list[Job], seed
         if not options.target and any(job.phase.seed for job in jobs):
             seeder.start()  # meanwhile the phases that need no data (health) run
         runner.run(jobs)
+        collect_missing_manifests(runner, jobs, options.python, echo)
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
         stopped = exc
     except E2EError as exc:
@@ -179,8 +183,6 @@ def _run_locked(settings: Any, model: Any, runner: Runner, jobs: list[Job], seed
                 runner.jobs = jobs
                 runner.abort(why, f"not run: {text}")
             ensure_recorded_error(runner, jobs, why, text)
-        else:
-            collect_missing_manifests(runner, jobs, options.python, echo)
         t_merge = time.monotonic()
         result = merge_run(runner, jobs, options, interrupted=stopped is not None, echo=echo)
         timings["merge"] = time.monotonic() - t_merge
@@ -231,12 +233,20 @@ def collect_missing_manifests(runner: Runner, jobs: list[Job], python: str, echo
         procs_[suite] = subprocess.Popen(
             [python, "-m", "nox", "-R", "-s", session, "--", "--collect-only", "-q", "-p", "no:randomly",
              "-p", "no:cacheprovider", f"--junitxml={os.devnull}"],
-            cwd=runner.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for proc in procs_.values():
-        try:
-            proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            cwd=runner.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+    try:
+        for suite, proc in procs_.items():
+            try:
+                proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                echo(f"warning: collecting the {suite} tests took over 120 s; its jobs are one case each")
+    finally:  # Ctrl-C, or a collection that hangs: leave none behind
+        for proc in procs_.values():
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
     for job in jobs:
         if job.status == SKIPPED and job.suite in missing:
             job.junit.unlink(missing_ok=True)

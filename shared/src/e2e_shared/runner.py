@@ -250,11 +250,12 @@ class Runner:
     def complete_report(self, job: Job, status: str | None, message: str = "",
                         skip_reason: str = "") -> None:
         """Write the job's JUnit so that it names every test it was to run (see jobreport)."""
-        selected = jobreport.read_selected(job.progress) if job.progress else None
+        started = job.progress is not None and job.attempt > 0  # else its files are an old run's
+        selected = jobreport.read_selected(job.progress) if started else None  # type: ignore[arg-type]
         if selected is None:
             manifest = jobreport.read_manifest(self.manifest(job.suite))
             selected = jobreport.tests_for(manifest, job.phase.marker, self.options.shard)
-        running = jobreport.read_running(job.progress) if job.progress and status else ""
+        running = jobreport.read_running(job.progress) if started and status else ""  # type: ignore[arg-type]
         done = len(jobreport.read_partial(job.junit).done)
         if status:
             how_far = f"{status} after {done} of {len(selected) or '?'} tests"
