@@ -37,18 +37,43 @@ def driver_for(driver: str | None, target: str | None) -> StackDriver:
     return get_driver(driver, target=target)
 
 
-def _names(table: str) -> list[str]:
-    """Phase or suite names from pyproject, for building tasks; empty outside a workspace."""
+def _load_names() -> tuple[dict[str, list[str]], E2EError | None]:
+    """Phase and suite names from pyproject, for building tasks; never raises.
+
+    Outside a workspace there are none. A broken ``[tool.e2e]`` gives none either, and its error:
+    ``invoke --list`` must still work, and says so (every task run then gives the error itself).
+    """
     from .config import find_root, load_tool_config
 
     try:
-        return list(load_tool_config(find_root()).get(table, {}))
+        root = find_root()
     except E2EError:
-        return []
+        return {}, None
+    try:
+        tool = load_tool_config(root)
+    except E2EError as exc:
+        return {}, exc
+    return {table: list(tool.get(table, {})) for table in ("phases", "suites")}, None
 
 
+def _names(table: str) -> list[str]:
+    return list(_NAMES.get(table, []))
+
+
+def config_note() -> str:
+    """One line saying the configuration is broken (empty when it is fine)."""
+    if CONFIG_ERROR is None:
+        return ""
+    first = CONFIG_ERROR.cause.split("\n")[0]
+    return (f"warning: the workspace configuration is broken ({first}); the e2e.<phase> and "
+            "e2e.<suite> tasks are missing until it is fixed, and every task run says why")
+
+
+_NAMES, CONFIG_ERROR = _load_names()
 PHASE_NAMES = _names("phases")
 SUITE_NAMES = _names("suites")
+if CONFIG_ERROR is not None and {"-l", "--list"} & set(sys.argv[1:]):
+    print(config_note(), file=sys.stderr)
 
 
 def run_e2e_task(phases: list[str] | None, suites: list[str] | None, *, strict: bool,
