@@ -36,7 +36,11 @@ def find_root(start: Path | None = None) -> Path:
     """The workspace root: ``$E2E_ROOT``, else the nearest folder up with a ``[tool.e2e]`` pyproject."""
     env = os.environ.get("E2E_ROOT")
     if env:
-        return Path(env).resolve()
+        root = Path(env).resolve()
+        if not (root / "pyproject.toml").is_file():
+            raise E2EError(f"E2E_ROOT={env} has no pyproject.toml",
+                           "point E2E_ROOT at the workspace checkout, or unset it")
+        return root
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         pp = folder / "pyproject.toml"
@@ -59,7 +63,7 @@ def read_pyproject(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise E2EError(f"cannot read {shown_path(path)}: {exc}",
+        raise E2EError(f"cannot read {shown_path(path)}: {getattr(exc, 'strerror', None) or exc}",
                        "check the file and its permissions") from None
     try:
         return tomllib.loads(text)
@@ -184,7 +188,8 @@ def load_settings(root: Path | None = None, *, profile: str | None = None,
     settings = Settings(root=root, tool=tool, profile=chosen, target=target)
     if target and target not in settings.targets():
         names = ", ".join(sorted(settings.targets())) or "none defined"
-        raise E2EError(f"unknown target {target!r}",
+        where = f"E2E_TARGET={target}: " if target == os.environ.get("E2E_TARGET") else ""
+        raise E2EError(f"{where}unknown target {target!r}",
                        f"valid targets: {names} (define [tool.e2e.targets.NAME] in pyproject.toml)")
     return settings
 
