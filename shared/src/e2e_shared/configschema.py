@@ -212,33 +212,35 @@ def _expected(error: ValidationError) -> str:
     return error.schema.get("expected", error.message) if isinstance(error.schema, dict) else error.message
 
 
-def _lines(error: ValidationError) -> list[str]:
+def _lines(error: ValidationError) -> list[tuple[list[str | int], str]]:
+    """The error's lines, each with the key path it is about (for ordering)."""
     path = list(error.absolute_path)
     where = key_path(path)
     kind = error.validator
     if kind == "templates":
-        return [f"{where}: {error.message}"]
+        return [(path, f"{where}: {error.message}")]
     if kind == "additionalProperties":
         known = list(error.schema.get("properties", {}))
         extra = [k for k in error.instance if k not in known]
-        if known:
-            return [f"{key_path([*path, k])}: unknown key{_did_you_mean(k, known)}; "
-                    f"expected one of: {', '.join(known)}" for k in extra]
-        return [f"{key_path([*path, k])}: unknown key" for k in extra]
+        listed = f"; expected one of: {', '.join(known)}" if known else ""
+        return [([*path, k], f"{key_path([*path, k])}: unknown key{_did_you_mean(k, known)}{listed}")
+                for k in extra]
     if kind == "required":
         missing = [k for k in error.validator_value if k not in error.instance]
         props = error.schema.get("properties", {})
-        return [f"{key_path([*path, k])}: missing; expected {props.get(k, {}).get('expected', 'a value')}"
-                for k in missing]
+        return [([*path, k], f"{key_path([*path, k])}: missing; expected "
+                 f"{props.get(k, {}).get('expected', 'a value')}") for k in missing]
     if kind == "propertyNames":
-        return [f"{where}: found the name {_shown(error.instance)}; expected letters, digits, - and _"]
-    if kind == "minProperties":
-        return [f"{where}: found an empty table; expected at least one entry"]
-    if kind == "minItems":
-        return [f"{where}: found []; expected {_expected(error)}"]
-    if kind == "minLength":
-        return [f"{where}: found \"\"; expected {_expected(error)}"]
-    return [f"{where}: found {_shown(error.instance)}; expected {_expected(error)}"]
+        line = f"{where}: found the name {_shown(error.instance)}; expected letters, digits, - and _"
+    elif kind == "minProperties":
+        line = f"{where}: found an empty table; expected at least one entry"
+    elif kind == "minItems":
+        line = f"{where}: found []; expected {_expected(error)}"
+    elif kind == "minLength":
+        line = f"{where}: found \"\"; expected {_expected(error)}"
+    else:
+        line = f"{where}: found {_shown(error.instance)}; expected {_expected(error)}"
+    return [(path, line)]
 
 
 def _order(tool: Mapping[str, Any], path: Sequence[str | int]) -> tuple[int, ...]:
@@ -261,12 +263,11 @@ def problems(tool: Any) -> list[str]:
     """Every mistake in ``tool`` (the ``[tool.e2e]`` mapping), one line each, in document order."""
     doc = tool if isinstance(tool, dict) else {}
     validator = Validator(build_schema(doc))
-    errors = sorted(validator.iter_errors(tool), key=lambda e: _order(doc, list(e.absolute_path)))
+    found = [item for error in validator.iter_errors(tool) for item in _lines(error)]
     lines: list[str] = []
-    for error in errors:
-        for line in _lines(error):
-            if line not in lines:
-                lines.append(line)
+    for _path, line in sorted(found, key=lambda item: _order(doc, item[0])):
+        if line not in lines:
+            lines.append(line)
     return lines
 
 
