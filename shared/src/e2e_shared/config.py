@@ -213,19 +213,22 @@ def _non_folder(path: Path) -> Path | None:
     return None
 
 
-def check_writable_dir(path: Path, what: str) -> Path:
-    """Make sure ``path`` is a folder this process can write (creating it); one-line error if not.
+def check_writable_dir(path: Path, what: str, *, create: bool = True) -> Path:
+    """Make sure ``path`` is a folder this process can write; one-line error if not.
 
     Checked before anything runs, so that hours of tests never end on an unwritable report.
     Mode bits alone do not tell (root ignores them): a file is really created and removed.
+    With ``create=False`` a missing folder is not made: its nearest existing parent is checked.
     """
     blocker = _non_folder(path)
     if blocker is not None:
         raise E2EError(f"{what} {shown_path(path)} cannot be written: {shown_path(blocker)} is a file, "
                        "not a folder", f"move {shown_path(blocker)} away, or remove it")
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".write-check-{os.getpid()}"
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
+        folder = next(p for p in (path, *path.parents) if p.exists())
+        probe = folder / f".write-check-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
