@@ -93,7 +93,7 @@ def _bin(name: str) -> list[str]:
 
 
 def argv_of(command: str) -> list[str]:
-    words = shlex.split(command)
+    words = shlex.split(command.replace("<repo>", str(ROOT)))
     if words[0] == "invoke":
         return [*_bin("invoke"), "-r", str(ROOT), *words[1:]]
     if words[0] == "python":
@@ -194,7 +194,9 @@ def run_row(row: Row, base: Path) -> tuple[int, str]:
     finally:
         for setup in setups:
             next(setup, None)
-    return proc.returncode, proc.stderr + proc.stdout
+    # pytest frames an exit message in "!" (as many as the terminal is wide): not part of it.
+    output = "\n".join(re.sub(r"^!+ | !+$", "", line) for line in (proc.stderr + proc.stdout).splitlines())
+    return proc.returncode, output
 
 
 def _pattern(expected: str, ws: Path) -> re.Pattern[str]:
