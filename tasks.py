@@ -9,6 +9,7 @@ from pathlib import Path
 
 from invoke import Collection, task
 
+from e2e_shared.cliargs import count
 from e2e_shared.tasklib import (
     PHASE_NAMES,
     SUITE_NAMES,
@@ -51,11 +52,12 @@ def status(c, driver=None, target=None):
 @task(help={"service": "the service whose log to show", "n": "how many lines (default 50)",
             "f": "follow the log until Ctrl-C", "driver": DRIVER_HELP})
 @cli
-def logs(c, service, n=50, f=False, driver=None):
+def logs(c, service, n=None, f=False, driver=None):
     """Show the last lines of a service's log; -f follows it."""
     from e2e_shared.stackops import show_logs
 
-    show_logs(driver_for(driver, None), service, lines=int(n), follow=f)
+    lines = count(n, option="-n", default=50, minimum=0, usage=f"invoke stack.logs {service} -n 100")
+    show_logs(driver_for(driver, None), service, lines=lines, follow=f)
 
 
 @task(help={"service": "the service to restart", "driver": DRIVER_HELP})
@@ -75,12 +77,13 @@ def test(c, strict=False):
 @task(help={"runs": "how many cold starts to time (default 3)",
             "e2e": "also time stack.up + e2e.all against the sum of the suites and the critical path"})
 @cli
-def bench(c, runs=3, e2e=False):
+def bench(c, runs=None, e2e=False):
     """Time a cold stack.up and a 100,000-case merge (--e2e: a whole run); write docs/benchmarks.md."""
     from e2e_shared.bench import bench_e2e, bench_merge_section, bench_stack_up
 
-    bench_stack_up(runs=int(runs))
-    bench_stack_up(runs=int(runs), services=["db", "objects", "api", "pipeline", "web"])
+    runs = count(runs, option="--runs", default=3, usage="invoke bench --runs 3")
+    bench_stack_up(runs=runs)
+    bench_stack_up(runs=runs, services=["db", "objects", "api", "pipeline", "web"])
     bench_merge_section(Path(__file__).parent)
     if e2e:
         bench_e2e()

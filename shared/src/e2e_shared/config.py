@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -35,7 +36,11 @@ def find_root(start: Path | None = None) -> Path:
     """The workspace root: ``$E2E_ROOT``, else the nearest folder up with a ``[tool.e2e]`` pyproject."""
     env = os.environ.get("E2E_ROOT")
     if env:
-        return Path(env).resolve()
+        root = Path(env).resolve()
+        if not (root / "pyproject.toml").is_file():
+            raise E2EError(f"E2E_ROOT={env} has no pyproject.toml",
+                           "point E2E_ROOT at the workspace checkout, or unset it")
+        return root
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         pp = folder / "pyproject.toml"
@@ -45,15 +50,56 @@ def find_root(start: Path | None = None) -> Path:
                    "run from the workspace checkout or set E2E_ROOT")
 
 
-def load_tool_config(root: Path) -> dict[str, Any]:
-    """``[tool.e2e]`` of the workspace's pyproject.toml."""
-    with (root / "pyproject.toml").open("rb") as f:
-        data = tomllib.load(f)
+def shown_path(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it (shorter to read)."""
     try:
-        return data["tool"]["e2e"]
-    except KeyError:
-        raise E2EError(f"{root / 'pyproject.toml'} has no [tool.e2e] table",
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
+
+def read_pyproject(path: Path) -> dict[str, Any]:
+    """A pyproject.toml parsed; a TOML mistake becomes one line with ``file:line:col``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise E2EError(f"cannot read {shown_path(path)}: {getattr(exc, 'strerror', None) or exc}",
+                       "check the file and its permissions") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        where = re.search(r" \(at line (\d+), column (\d+)\)$", message)
+        if where:
+            line, col = int(where[1]), int(where[2])
+        else:  # "(at end of document)"
+            lines = text.split("\n")
+            line, col = len(lines), len(lines[-1]) + 1
+        cause = re.sub(r" \(at (line \d+, column \d+|end of document)\)$", "", message)
+        raise E2EError(f"{shown_path(path)}:{line}:{col}: TOML syntax error: {cause}",
+                       "fix the TOML at that line (the file cannot be read until then)") from None
+
+
+def load_tool_config(root: Path, *, validate: bool = True) -> dict[str, Any]:
+    """``[tool.e2e]`` of the workspace's pyproject.toml, checked against its schema.
+
+    ``validate=False`` only parses it: for commands that must work with a wrong stack definition
+    (taking down what the state file says is running).
+    """
+    path = root / "pyproject.toml"
+    data = read_pyproject(path)
+    try:
+        tool = data["tool"]["e2e"]
+    except (KeyError, TypeError):
+        raise E2EError(f"{shown_path(path)} has no [tool.e2e] table",
                        "add the stack definition there") from None
+    if not isinstance(tool, dict):
+        raise E2EError(f"[tool.e2e] in {shown_path(path)} is not a table", "make it a table: [tool.e2e]")
+    if validate:
+        from .configschema import validate as check
+
+        check(tool, shown_path(path))
+    return tool
 
 
 @dataclass(frozen=True)
@@ -127,23 +173,75 @@ class Settings:
 
 
 def load_settings(root: Path | None = None, *, profile: str | None = None,
-                  target: str | None = None) -> Settings:
-    """Settings from arguments, then ``E2E_PROFILE``/``E2E_TARGET``, then pyproject."""
+                  target: str | None = None, validate: bool = True) -> Settings:
+    """Settings from arguments, then ``E2E_PROFILE``/``E2E_TARGET``, then pyproject.
+
+    ``validate=False`` skips the schema check of ``[tool.e2e]`` (see :func:`load_tool_config`).
+    """
     root = root or find_root()
-    tool = load_tool_config(root)
+    tool = load_tool_config(root, validate=validate)
     target = target or os.environ.get("E2E_TARGET") or None
+    from_env = not profile and os.environ.get("E2E_PROFILE")
     chosen = profile or os.environ.get("E2E_PROFILE") or ("remote" if target else None)
+    settings = Settings(root=root, tool=tool, profile=chosen or "embedded", target=target)
+    check_state_dir(settings)
     if chosen is None:
-        chosen = read_state(root / tool.get("state_dir", ".e2e") / "state.json").get("driver", "")
+        chosen = read_state(settings.state_file).get("driver", "")
     chosen = chosen or "embedded"
     if chosen not in PROFILES:
-        raise E2EError(f"unknown stack profile {chosen!r}", f"use one of: {', '.join(PROFILES)}")
+        where = f"E2E_PROFILE={chosen}: " if from_env else ""
+        raise E2EError(f"{where}unknown stack profile {chosen!r}", f"use one of: {', '.join(PROFILES)}")
     settings = Settings(root=root, tool=tool, profile=chosen, target=target)
     if target and target not in settings.targets():
         names = ", ".join(sorted(settings.targets())) or "none defined"
-        raise E2EError(f"unknown target {target!r}",
+        where = f"E2E_TARGET={target}: " if target == os.environ.get("E2E_TARGET") else ""
+        raise E2EError(f"{where}unknown target {target!r}",
                        f"valid targets: {names} (define [tool.e2e.targets.NAME] in pyproject.toml)")
     return settings
+
+
+def check_state_dir(settings: Settings) -> None:
+    """The state folder (``E2E_STATE_DIR`` or ``state_dir``) must be a folder, if it exists."""
+    folder = settings.state_dir
+    blocker = _non_folder(folder)
+    if blocker is not None:
+        origin = "E2E_STATE_DIR" if os.environ.get("E2E_STATE_DIR") else "state_dir"
+        raise E2EError(f"the state folder {shown_path(folder)} ({origin}) cannot be used: "
+                       f"{shown_path(blocker)} is a file, not a folder",
+                       f"point {origin} at a folder, or move {shown_path(blocker)} away")
+
+
+def _non_folder(path: Path) -> Path | None:
+    """The first part of ``path`` that exists and is not a folder, if any."""
+    for part in (*reversed(path.parents), path):
+        if part.exists() and not part.is_dir():
+            return part
+    return None
+
+
+def check_writable_dir(path: Path, what: str, *, create: bool = True) -> Path:
+    """Make sure ``path`` is a folder this process can write; one-line error if not.
+
+    Checked before anything runs, so that hours of tests never end on an unwritable report.
+    Mode bits alone do not tell (root ignores them): a file is really created and removed.
+    With ``create=False`` a missing folder is not made: its nearest existing parent is checked.
+    """
+    blocker = _non_folder(path)
+    if blocker is not None:
+        raise E2EError(f"{what} {shown_path(path)} cannot be written: {shown_path(blocker)} is a file, "
+                       "not a folder", f"move {shown_path(blocker)} away, or remove it")
+    try:
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
+        folder = next(p for p in (path, *path.parents) if p.exists())
+        probe = folder / f".write-check-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise E2EError(f"{what} {shown_path(path)} cannot be written: {reason}",
+                       f"make {shown_path(path)} a writable folder") from None
+    return path
 
 
 def read_state(path: Path) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import E2EError, jobreport
-from .config import load_settings
+from .config import check_writable_dir, load_settings
 from .drivers import get_driver
 from .phases import load as load_phases
 from .runlock import run_lock
@@ -132,6 +132,7 @@ def run_e2e_detailed(phases: list[str] | None = None, suites: list[str] | None =
     options = options or Options()
     t0 = time.monotonic()
     settings = load_settings(target=options.target)
+    check_writable_dir(settings.reports_dir / "junit", "the JUnit folder")  # before any test runs
     model = load_phases(settings.tool)
     selected = model.select(phases, suites)
     if not selected:

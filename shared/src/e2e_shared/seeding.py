@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import E2EError
 from .config import Settings, endpoints, load_settings
 
 
 def _args(settings: Settings) -> tuple[str, str, dict[str, Any]]:
     ep = endpoints(settings)
+    missing = [name for name, value in (("api_url", ep.api_url), ("database_url", ep.database_url),
+                                        ("s3_url", ep.s3_url)) if not value]
+    if missing:  # no stack to seed: say so instead of failing inside the database driver
+        raise E2EError(f"no stack to seed: {', '.join(missing)} unknown (the stack is not up)",
+                       "run `invoke stack.up` first, or set E2E_API_URL, E2E_DATABASE_URL and E2E_S3_URL")
     return ep.api_url, ep.database_url, ep.s3_client_kwargs()
 
 

@@ -89,18 +89,56 @@ def driver_for(driver: str | None, target: str | None) -> StackDriver:
     return get_driver(driver, target=target)
 
 
-def _names(table: str) -> list[str]:
-    """Phase or suite names from pyproject, for building tasks; empty outside a workspace."""
+def _load_names() -> tuple[dict[str, list[str]], E2EError | None]:
+    """Phase and suite names from pyproject, for building tasks; never raises.
+
+    Outside a workspace there are none. With a ``[tool.e2e]`` that breaks its schema the names
+    still come from the file (so ``invoke e2e.smoke`` exists and says what is wrong); with a TOML
+    syntax error there are none. Either way the error is kept: ``invoke --list`` must still work
+    and say the configuration is broken, and every task run gives the error itself.
+    """
     from .config import find_root, load_tool_config
 
     try:
-        return list(load_tool_config(find_root()).get(table, {}))
+        root = find_root()
     except E2EError:
-        return []
+        return {}, None
+    try:
+        tool = load_tool_config(root)
+        error = None
+    except E2EError as exc:
+        error = exc
+        try:
+            tool = load_tool_config(root, validate=False)
+        except E2EError:
+            return {}, exc
+    names = {}
+    for table in ("phases", "suites"):
+        value = tool.get(table)
+        names[table] = [str(k) for k in value] if isinstance(value, dict) else []
+    return names, error
 
 
+def _names(table: str) -> list[str]:
+    return list(_NAMES.get(table, []))
+
+
+def config_note() -> str:
+    """One line saying the configuration is broken (empty when it is fine)."""
+    if CONFIG_ERROR is None:
+        return ""
+    first = CONFIG_ERROR.cause.split("\n")[0]
+    missing = "" if _NAMES else "; the e2e.<phase> and e2e.<suite> tasks are missing until it is fixed"
+    return f"warning: the workspace configuration is broken ({first}){missing}; every task run says why"
+
+
+_NAMES, CONFIG_ERROR = _load_names()
 PHASE_NAMES = _names("phases")
 SUITE_NAMES = _names("suites")
+# Said where it helps: in the task list, and before Invoke's "No idea what 'e2e.smoke' is!".
+if CONFIG_ERROR is not None and any(a in ("-l", "--list") or (a.startswith("e2e.") and not _NAMES)
+                                    for a in sys.argv[1:]):
+    print(config_note(), file=sys.stderr)
 
 
 def run_e2e_task(phases: list[str] | None, suites: list[str] | None, *, strict: bool,

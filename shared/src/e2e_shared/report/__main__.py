@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .. import E2EError
+from ..config import check_writable_dir
 from .merge import NoReportsError, merge
 from .model import summary_line
 
@@ -29,9 +31,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
+        check_writable_dir(args.out, "the reports folder", create=False)
         result = merge(args.junit_dir, args.out, strict=args.strict)
     except NoReportsError as exc:
         print(f"report merge: {exc}", file=sys.stderr)
+        return 2
+    except E2EError as exc:  # the output folder cannot be written: nothing merged
+        print(f"error: {exc.cause}\n  next: {exc.hint}", file=sys.stderr)
         return 2
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
