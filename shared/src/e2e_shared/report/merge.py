@@ -84,7 +84,9 @@ _CHILD_ORDER = {
 }
 _SUREFIRE_TIME = re.compile(r"\d+(\.\d{1,3})?")  # what Surefire's schema takes
 _SHARD = re.compile(r"shard(\w+)")
-_LAST_LINE_TYPE = re.compile(r":\d+: ([A-Za-z_][\w.]*)\s*\Z")
+# pytest's crash location, ``path/test_x.py:12: AssertionError``; the last one is the crash (a
+# failure bundle may follow it in the text).
+_FILELOC_TYPE = re.compile(r"^\S[^\n]*?:\d+: ([A-Za-z_][\w.]*)[ \t]*$", re.MULTILINE)
 _E_LINE_TYPE = re.compile(r"^E\s+([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Failed|Timeout))"
                           r"(?::|\s*$)", re.MULTILINE)
 # A headline that already starts with an exception class: ``AssertionError: ...``, ``Failed: ...``.
@@ -707,8 +709,9 @@ def headline(message: str, text: str, given_type: str = "", tag: str = "failure"
         text = f"failed on {stage}\n{text}"
     first = next((line.strip() for line in message.splitlines() if line.strip()), "")
     given = given_type.strip() if given_type.strip() not in ("", tag) else ""
-    found = _LAST_LINE_TYPE.search(text) or _E_LINE_TYPE.search(text)
-    other = given or (found.group(1) if found else "")
+    located = _FILELOC_TYPE.findall(text)
+    found = located[-1] if located else next(iter(_E_LINE_TYPE.findall(text)), "")
+    other = given or found
     typed = _TYPED_HEADLINE.match(first)
     prefix = typed.group(1) if typed else ""
     if prefix and not (
