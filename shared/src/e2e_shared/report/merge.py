@@ -238,6 +238,10 @@ class _Merger:
                 "its tests twice"
             )
             return
+        if not rf.conforms:
+            self.warn(
+                f"{rf.path.name}: name is not <phase>-<suite>.xml; merged as {rf.phase}-{rf.suite}"
+            )
         group = self.group(rf)
         group.files.append(rf.path.name)
         if xml is None:
@@ -788,11 +792,6 @@ def merge(
     for path in foreign:
         merger.warn(f"{path.name}: left out, not written by this run")
     files = [ReportFile.from_path(p) for p in paths]
-    for rf in files:
-        if not rf.conforms:
-            merger.warn(
-                f"{rf.path.name}: name is not <phase>-<suite>.xml; merged as {rf.phase}-{rf.suite}"
-            )
     reruns = {rf.path.with_name(rf.first_name): rf for rf in files if rf.rerun}
     for rf in files:
         if not rf.rerun:
