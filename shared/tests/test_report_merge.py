@@ -18,7 +18,7 @@ from lxml import etree
 from surefire_rules import surefire_errors
 
 from e2e_shared.report import NoReportsError, generate_cases, merge, write_skipped
-from e2e_shared.report.merge import MERGED_PROPERTY
+from e2e_shared.report.merge import MERGED_PROPERTY, headline
 
 DATA = Path(__file__).parent / "data" / "report" / "run"
 
@@ -414,3 +414,37 @@ def test_generate_cases_is_deterministic(tmp_path: Path) -> None:
     a = generate_cases(tmp_path / "a", 200, 3, fail_ratio=0.1, seed=3)
     b = generate_cases(tmp_path / "b", 200, 3, fail_ratio=0.1, seed=3)
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+
+
+@pytest.mark.parametrize(
+    ("message", "text", "given", "expected"),
+    [
+        # what the plugin writes: kept
+        ("AssertionError: expected 200, got 503", "", "", "AssertionError: expected 200, got 503"),
+        # plain pytest: the rewritten assert without its class, several lines
+        ("assert 503 == 200\n + where 503 = r.status", "x.py:3: AssertionError", "",
+         "AssertionError: assert 503 == 200"),
+        # pytest's setup wrapper, unwrapped
+        ('failed on setup with "TimeoutError: waiting"', "", "", "TimeoutError: waiting"),
+        # Playwright's TimeoutError, type from the crash line though a bundle follows it
+        ("Timeout 5000ms exceeded.", "t.py:9: TimeoutError\n\n--- e2e failure bundle ---\n  x",
+         "", "TimeoutError: Timeout 5000ms exceeded."),
+        # a sentence with a colon is not a class
+        ("Locator: not visible", "t.py:9: AssertionError", "", "AssertionError: Locator: not visible"),
+        # a type given by the writer (the runner's records)
+        ("timed out after 300s", "", "Timeout", "Timeout: timed out after 300s"),
+        # nothing to go by: the tag stands in, the message is kept
+        ("something odd", "", "", "something odd"),
+    ],
+)
+def test_headline_is_the_exception_type_and_first_line(
+    message: str, text: str, given: str, expected: str
+) -> None:
+    headline_, kind, _ = headline(message, text, given, "failure")
+    assert headline_ == expected
+    assert kind == (expected.split(":")[0] if ":" in expected else "failure")
+
+
+def test_headline_keeps_the_setup_stage_in_the_text() -> None:
+    _, kind, text = headline('failed on teardown with "RuntimeError: boom"', "trace", "", "error")
+    assert (kind, text) == ("RuntimeError", "failed on teardown\ntrace")

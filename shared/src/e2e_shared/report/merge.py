@@ -53,7 +53,8 @@ from junitparser import (
 from lxml import etree
 
 from .. import E2EError
-from ..masking import mask
+from ..masking import SECRETS
+from ..masking import mask as _mask_all
 from .model import CaseRecord, Counts, MergeResult, Outcome, SlowCase, SuiteRow, Verdict
 from .render import write_outputs
 
@@ -100,6 +101,8 @@ _OWN_PROPERTIES = frozenset(
 _EMPTY_SECTION = re.compile(
     r"^-{3,} Captured [\w ]+ -{3,}\n(?:[ \t]*\n)*(?=-{3,} Captured |\Z)", re.MULTILINE
 )
+# Text none of whose words a masking rule looks for is left as it is (the merge's hot spot).
+_MAYBE_SECRET = re.compile(r"(?i)authori|pass|secret|token|api_key|eyJ")
 _ATTACHMENT_LINE = re.compile(r"\[\[ATTACHMENT\|([^\]\n]+)\]\]\n?")
 
 Key = tuple[str, str]
@@ -187,7 +190,8 @@ class _Group:
     hostnames: list[str] = field(default_factory=list)
     intervals: list[tuple[float, float]] = field(default_factory=list)
     flaky_ids: list[str] = field(default_factory=list)
-    seen: set[tuple[str, str, str]] = field(default_factory=set)  # (shard, classname, name)
+    # (shard, first, end) child positions of each input file's cases in the testsuite element
+    spans: list[tuple[str, int, int]] = field(default_factory=list)
     skip_reason: str = ""
 
     @property
@@ -244,6 +248,8 @@ class _Merger:
             )
         group = self.group(rf)
         group.files.append(rf.path.name)
+        first = len(group.suite_xml._elem)
+        seen = self.seen_before(group, rf.shard)
         if xml is None:
             self.unreadable(group, rf, why)
         attempts: dict[Key, _Attempt] = {}
@@ -257,7 +263,7 @@ class _Merger:
             before = group.counts.tests
             dropped = 0
             for suite_el in xml._elem.iter("testsuite"):
-                dropped += self.add_suite_element(group, rf, suite_el, attempts)
+                dropped += self.add_suite_element(group, rf, suite_el, attempts, seen)
             if dropped:
                 self.warn(
                     f"{self.shown(rf.path)}: {dropped} test case(s) already merged from another "
@@ -275,6 +281,20 @@ class _Merger:
                 "counted as the rerun ended"
             )
             self.add_case(group, rf, attempt.element, None, parsed=attempt.parsed)
+        group.spans.append((rf.shard, first, len(group.suite_xml._elem)))
+
+    @staticmethod
+    def seen_before(group: _Group, shard: str) -> set[Key] | None:
+        """The tests already merged from other files of this phase, suite and shard; None when
+        there were none (the usual case, which then costs nothing per case)."""
+        spans = [(a, b) for s, a, b in group.spans if s == shard]
+        if not spans:
+            return None
+        children = group.suite_xml._elem
+        return {
+            (tc.get("classname", ""), tc.get("name", ""))
+            for a, b in spans for tc in children[a:b]
+        }
 
     def shown(self, path: Path) -> str:
         """A path as warnings show it: relative to the input folder."""
@@ -327,7 +347,12 @@ class _Merger:
             group.hostnames.append(host)
 
     def add_suite_element(
-        self, group: _Group, rf: ReportFile, suite_el: etree._Element, attempts: dict[Key, _Attempt]
+        self,
+        group: _Group,
+        rf: ReportFile,
+        suite_el: etree._Element,
+        attempts: dict[Key, _Attempt],
+        seen: set[Key] | None = None,
     ) -> int:
         """Move the cases of one testsuite element into the group; return how many were dropped
         as already merged."""
@@ -349,16 +374,15 @@ class _Merger:
         counts = group.counts
         append = group.suite_xml._elem.append
         heap = self.slow_heap
-        seen = group.seen
-        shard = rf.shard
         dropped = 0
         for tc in cases:
             attrib = tc.attrib
-            seen_key = (shard, attrib.get("classname", ""), attrib.get("name", ""))
-            if seen_key in seen:
-                dropped += 1
-                continue
-            seen.add(seen_key)
+            if seen is not None:  # another file of this shard came first: count each test once
+                key = (attrib.get("classname", ""), attrib.get("name", ""))
+                if key in seen:
+                    dropped += 1
+                    continue
+                seen.add(key)
             if (
                 len(tc) == 0
                 and len(attrib) == 3
@@ -448,7 +472,6 @@ class _Merger:
         classname, name = tc.get("classname", ""), tc.get("name", "")
         tc.set("classname", classname)
         tc.set("name", name)
-        group.seen.add((rf.shard, classname, name))
         took = _time(tc.get("time"))
         if parsed is None:
             parsed = self.parse(tc, rf)
@@ -580,6 +603,13 @@ class _Merger:
             SlowCase(phase, suite, _test_id(classname, name), round(took, 3))
             for took, _, phase, suite, classname, name in sorted(self.slow_heap, reverse=True)
         ]
+
+
+def mask(text: str) -> str:
+    """:func:`e2e_shared.masking.mask`, skipped for text that holds nothing it would mask."""
+    if not text or (not _MAYBE_SECRET.search(text) and not SECRETS.values()):
+        return text
+    return _mask_all(text)
 
 
 def is_merged(root: etree._Element) -> bool:
