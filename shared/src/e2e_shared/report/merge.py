@@ -434,7 +434,9 @@ class _Merger:
         if "reports" in parts:
             index = len(parts) - 1 - parts[::-1].index("reports")
             tail = Path(*parts[index + 1:]) if index + 1 < len(parts) else None
-        candidates: list[Path] = [Path(raw) if path.is_absolute() else Path.cwd() / raw]
+        # A copy inside the reports first (the merged report travels as one folder), then the
+        # path as it was recorded.
+        candidates: list[Path] = []
         folder = source.parent.resolve()
         while True:
             if tail is not None:
@@ -448,6 +450,7 @@ class _Merger:
             folder = folder.parent
         if tail is not None:
             candidates.append(self.out_dir / tail)
+        candidates.append(Path(raw) if path.is_absolute() else Path.cwd() / raw)
         found = next((c for c in candidates if c.is_file()), None)
         if found is not None:
             rel = os.path.relpath(found.resolve(), self.out_dir)
