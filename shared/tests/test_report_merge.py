@@ -369,11 +369,17 @@ def test_a_merged_report_among_the_inputs_is_left_out(junit_dir: Path, tmp_path:
     job.mkdir()
     shutil.copy(tmp_path / "first" / "junit.xml", job / "junit.xml")
     shutil.copy(tmp_path / "first" / "junit.xml", job / "smoke-backend-shard9.xml")  # renamed
+    old = etree.parse(str(tmp_path / "first" / "junit.xml"))  # as merged before e2e.merged
+    for prop in old.xpath(f"//property[@name='{MERGED_PROPERTY}']"):
+        prop.getparent().remove(prop)
+    (junit_dir / "reports-backend-2").mkdir()
+    old.write(str(junit_dir / "reports-backend-2" / "junit.xml"))
     again = merge(junit_dir, tmp_path / "again")
     assert again.totals == first.totals
     left_out = [w for w in again.warnings if "it is a merged report" in w]
     assert [w.split(":")[0] for w in left_out] == [
-        "reports-backend-1/junit.xml", "reports-backend-1/smoke-backend-shard9.xml"
+        "reports-backend-1/junit.xml", "reports-backend-1/smoke-backend-shard9.xml",
+        "reports-backend-2/junit.xml",
     ]
 
 

@@ -300,7 +300,7 @@ def npm_bin(npm: Path, name: str) -> str:
 
 
 def by_junit2json(path: Path, npm: Path) -> Totals:
-    proc = run([npm_bin(npm, "junit2json"), str(path)], out)
+    proc = run([npm_bin(npm, "junit2json"), str(path)], npm)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     t = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "root_tests": int(data["tests"])}

@@ -235,7 +235,7 @@ class _Merger:
             xml: JUnitXml | None = load(rf.path)
         except UnreadableReport as exc:
             xml, why = None, str(exc)
-        if xml is not None and is_merged(xml._elem):
+        if xml is not None and is_merged(xml._elem, rf.path.name):
             self.warn(
                 f"{self.shown(rf.path)}: left out, it is a merged report (property "
                 f"{MERGED_PROPERTY}), not a suite's own JUnit file; counting it would count "
@@ -615,12 +615,12 @@ def mask(text: str) -> str:
     return _mask_all(text)
 
 
-def is_merged(root: etree._Element) -> bool:
-    """Whether a parsed JUnit file is a merge's output (its testsuites carry ``e2e.merged``)."""
+def is_merged(root: etree._Element, name: str = "") -> bool:
+    """Whether a parsed JUnit file is a merge's output: its testsuites carry ``e2e.merged``, or
+    (written before that property existed) it is a ``junit.xml`` whose testsuites name a phase."""
     suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
-    return any(
-        s.find(f"properties/property[@name='{MERGED_PROPERTY}']") is not None for s in suites
-    )
+    marker = MERGED_PROPERTY if name != "junit.xml" else "phase"
+    return any(s.find(f"properties/property[@name='{marker}']") is not None for s in suites)
 
 
 def iso_offset(epoch: float) -> str:
