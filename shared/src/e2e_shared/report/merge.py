@@ -172,7 +172,6 @@ class _Attempt:
     element: etree._Element
     parsed: _Parsed
     time: float
-    source: Path
 
 
 @dataclass
@@ -333,7 +332,7 @@ class _Merger:
             for tc in suite_el.findall("testcase"):
                 key = (tc.get("classname", ""), tc.get("name", ""))
                 parsed = self.parse(tc, rf)
-                attempts[key] = _Attempt(tc, parsed, _time(tc.get("time")), rf.path)
+                attempts[key] = _Attempt(tc, parsed, _time(tc.get("time")))
         return attempts
 
     def add_interval(self, group: _Group, rf: ReportFile, suite_el: etree._Element) -> None:
