@@ -754,9 +754,12 @@ def headline(message: str, text: str, given_type: str = "", tag: str = "failure"
         _EXCEPTIONISH.search(prefix) or prefix.rsplit(".", 1)[-1] == other.rsplit(".", 1)[-1]
     ):
         prefix = ""  # "Locator: ..." or "DB: down" is a sentence, not a class
-    kind = (given or prefix or other or tag).rsplit(".", 1)[-1]
-    if not prefix and kind != tag:
-        first = f"{kind}: {first}" if first else kind
+    # A writer's own type stays as it is (the runner's ``e2e.timeout``); an exception's class is
+    # shown by its name (``TimeoutError``, not ``playwright._impl._errors.TimeoutError``).
+    kind = given or (prefix or other or tag).rsplit(".", 1)[-1]
+    is_class = kind != tag and kind.rsplit(".", 1)[-1][:1].isupper()
+    if not prefix and is_class:
+        first = f"{kind.rsplit('.', 1)[-1]}: {first}" if first else kind
     elif not first:
         first = kind
     if len(first) > HEADLINE_MAX:
