@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from lxml import etree
+
+from e2e_shared.report import merge
 
 pytest_plugins = ["pytester"]
 
@@ -75,3 +78,62 @@ def test_unique_names_differ_between_tests(workspace):
             assert len(set(seen)) == 2
     """)
     workspace.runpytest("-p", "no:playwright").assert_outcomes(passed=2)
+
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJlLXNpZw"
+
+
+def test_failure_headline_is_the_exception_type_and_first_line(workspace, tmp_path):
+    workspace.makepyfile(test_head=f"""
+        import pytest
+        class Boom(Exception):
+            pass
+        @pytest.fixture
+        def broken():
+            raise Boom("setup went wrong\\nsecond line")
+        def test_status():
+            status = 503
+            assert status == 200, f"expected 200, got {{status}}"
+        def test_plain():
+            assert 1 == 2
+        def test_custom():
+            print("got {JWT}")
+            raise Boom("token {JWT} refused")
+        def test_setup(broken):
+            pass
+    """)
+    result = workspace.runpytest_subprocess(
+        "--junitxml=junit/smoke-backend.xml", "-p", "no:playwright", "-o", "junit_logging=all")
+    result.assert_outcomes(failed=3, errors=1)
+    result.stdout.fnmatch_lines(["FAILED test_head.py::test_status - AssertionError: expected 200, got 503"])
+    raw = (workspace.path / "junit" / "smoke-backend.xml").read_text()
+    assert JWT not in raw and JWT not in result.stdout.str()
+    doc = etree.fromstring(raw.encode())
+
+    def result_of(name):
+        (el,) = doc.xpath("//testcase[@name=$n]/*[self::failure or self::error]", n=name)
+        return el
+
+    # pytest's own JUnit file already carries the headline, not the first source line
+    assert result_of("test_status").get("message") == "AssertionError: expected 200, got 503"
+    assert result_of("test_plain").get("message") == "AssertionError: assert 1 == 2"
+    assert result_of("test_custom").get("message") == "Boom: token *** refused"
+    assert result_of("test_setup").get("message") == 'failed on setup with "Boom: setup went wrong"'
+    status_text = result_of("test_status").text
+    assert "E       AssertionError: expected 200, got 503" in status_text  # the full text
+    assert "e2e failure bundle" in status_text  # and the bundle after it
+    assert "got ***" in doc.xpath("//testcase[@name='test_custom']/system-out")[0].text
+
+    merged = merge(workspace.path / "junit", tmp_path / "out", step_summary=None)
+    out = etree.parse(str(tmp_path / "out" / "junit.xml"))
+    headlines = {
+        el.getparent().get("name"): (el.get("type"), el.get("message"))
+        for el in out.xpath("//failure | //error")
+    }
+    assert headlines == {
+        "test_status": ("AssertionError", "AssertionError: expected 200, got 503"),
+        "test_plain": ("AssertionError", "AssertionError: assert 1 == 2"),
+        "test_custom": ("Boom", "Boom: token *** refused"),
+        "test_setup": ("Boom", "Boom: setup went wrong"),
+    }
+    assert [f.type for f in merged.failures] == ["AssertionError", "AssertionError", "Boom", "Boom"]

@@ -64,6 +64,8 @@ def test_summary_json(junit_dir: Path, tmp_path: Path) -> None:
         ("smoke", "frontend", "frontend_e2e.smoke.test_pages::test_dashboard[chromium]", "failed")
     ]
     assert dashboard["message"] == 'TimeoutError: waiting for get_by_text("Watchlists") <5s>'
+    assert dashboard["type"] == "TimeoutError"
+    assert dashboard["attachments"] == ["artifacts/test_dashboard/trace.zip"]  # relative to out
     assert ("smoke", "backend", "backend_e2e.smoke.test_api::test_error", "error") in failures
     assert [f["test"] for f in data["flaky"]] == [
         "frontend_e2e.smoke.test_pages::test_login[chromium]",
@@ -73,7 +75,9 @@ def test_summary_json(junit_dir: Path, tmp_path: Path) -> None:
     assert len(slowest) == 15
     assert [s["time"] for s in slowest] == sorted((s["time"] for s in slowest), reverse=True)
     assert slowest[0]["time"] == 4.0 and slowest[0]["suite"] == "frontend"
-    assert data["warnings"] == []
+    # the fixture's attachments are not on disk: said once, with an example
+    (warning,) = data["warnings"]
+    assert warning.startswith("4 attachment(s) not found, their links are dead (e.g. ")
 
 
 def test_summary_markdown(junit_dir: Path, tmp_path: Path) -> None:

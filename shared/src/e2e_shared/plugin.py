@@ -250,10 +250,49 @@ def _safe(nodeid: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid)[-150:]
 
 
+def failure_headline(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """The exception's type and the first line of its message: ``AssertionError: expected 200``.
+
+    What CI readers show as a failure's headline (pytest's JUnit ``message``, the terminal's short
+    summary, the merged reports); the rest of the message stays in the failure's text.
+    """
+    kind = excinfo.type.__name__
+    first = next((line.strip() for line in str(excinfo.value).splitlines() if line.strip()), "")
+    return f"{kind}: {first}" if first else kind
+
+
+def _mask_longrepr(longrepr: Any) -> Any:
+    """Mask secrets in a failure's representation in place, keeping it an object: junitxml
+    reads its ``reprcrash`` for the headline, and the terminal keeps its colours."""
+    if isinstance(longrepr, str):
+        return mask(longrepr)
+    traceback = getattr(longrepr, "reprtraceback", None)
+    if traceback is None:
+        return longrepr
+    chain = getattr(longrepr, "chain", None) or [(traceback, longrepr.reprcrash, None)]
+    for tb, crash, _ in chain:
+        if crash is not None:
+            crash.message = mask(crash.message)
+        for entry in tb.reprentries:
+            entry.lines = [mask(line) for line in entry.lines]
+            funcargs = getattr(entry, "reprfuncargs", None)
+            if funcargs is not None:
+                funcargs.args = [(name, mask(str(value))) for name, value in funcargs.args]
+            reprlocals = getattr(entry, "reprlocals", None)
+            if reprlocals is not None:
+                reprlocals.lines = [mask(line) for line in reprlocals.lines]
+        if tb.extraline:
+            tb.extraline = mask(tb.extraline)
+    longrepr.sections = [(name, mask(text), sep) for name, text, sep in longrepr.sections]
+    return longrepr
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
+    # Captured output goes to the JUnit file's <system-out>: no token may ride along.
+    report.sections = [(title, mask(text)) for title, text in report.sections]
     if not report.failed or hasattr(report, "wasxfail"):
         return
     ctx = item.stash.get(CTX, None) or TestContext()
@@ -262,7 +301,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         bundle = render_bundle(ctx, run, item.config.stash.get(STACK, None))
     except Exception as exc:  # a broken bundle must never hide the test's own failure
         bundle = f"--- e2e failure bundle unavailable: {type(exc).__name__}: {exc} ---"
-    report.longrepr = mask(str(report.longrepr)) + "\n\n" + bundle
+    # The longrepr stays an object (junitxml takes the failure's message from its reprcrash);
+    # the headline is the exception's own first line, the bundle a section of the text.
+    report.longrepr = _mask_longrepr(report.longrepr)
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None and call.excinfo is not None:
+        crash.message = mask(failure_headline(call.excinfo))
+    if hasattr(report.longrepr, "addsection"):
+        report.longrepr.addsection("e2e failure bundle", bundle)
+    else:  # a plain-text longrepr (e.g. a strict xfail that passed): append to it
+        report.longrepr = f"{report.longrepr}\n\n{bundle}"
     base = item.config.getoption("--e2e-artifacts")
     folder = (Path(base) if base else item.config.rootpath / "reports" / "artifacts") / run
     try:

@@ -54,8 +54,9 @@ class CaseRecord:
     text: str = ""
     stdout: str = ""
     stderr: str = ""
-    attachments: list[str] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)  # relative to the output folder
     flaky: bool = False
+    type: str = ""  # the exception's class, e.g. AssertionError
 
     @property
     def test(self) -> str:
@@ -69,6 +70,7 @@ class CaseRecord:
             "test": self.test,
             "kind": self.outcome,
             "message": self.message,
+            "type": self.type,
             "time": round(self.time, 3),
             "attachments": list(self.attachments),
         }

@@ -168,12 +168,15 @@ def _tail(text: str) -> str:
 
 
 def attachment_href(path: str, out_dir: Path) -> str | None:
-    """A link to an attachment relative to ``out_dir``; None for anything with a URL scheme."""
+    """A link to an attachment; None for anything with a URL scheme.
+
+    The merge records attachments relative to ``out_dir`` (``reports/``), as junit.xml does.
+    """
     if "://" in path:
         return None
     target = Path(path)
     if not target.is_absolute():
-        target = Path.cwd() / target
+        target = out_dir.resolve() / target
     rel = os.path.relpath(target, out_dir.resolve())
     return quote(rel.replace(os.sep, "/"))
 
