@@ -270,7 +270,8 @@ def merge_run(runner: Runner, jobs: list[Job], options: Options, *, interrupted:
     shown = result.failures[:MAX_FAILURES_SHOWN]
     for case in shown:
         bundle = next((a for a in case.attachments if a.endswith(".bundle.txt")), "")
-        where = f" [bundle: {shown_path(Path(bundle))}]" if bundle else ""
+        # Attachment paths are relative to the reports folder (they survive a CI artifact move).
+        where = f" [bundle: {shown_path(runner.reports_dir / bundle)}]" if bundle else ""
         headline = ((case.message or case.outcome).splitlines() or [""])[0][:200]
         echo(f"FAILED {case.phase}/{case.suite} {case.test}: {headline}{where}")
     if len(result.failures) > len(shown):
