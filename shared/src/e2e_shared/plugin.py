@@ -8,6 +8,7 @@ with secrets masked.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from .factories import ExportFactory, TradeFileFactory, UserFactory, WatchlistFa
 from .faults import Faults
 from .logwindow import LogWindow
 from .masking import mask
-from .naming import Namer, new_run_id
+from .naming import Namer, new_run_id, node_tag
 from .waits import tail
 
 MARKERS = {
@@ -58,6 +59,7 @@ class TestContext:
     recorder: Recorder = field(default_factory=Recorder)
     window: LogWindow | None = None
     started: float = field(default_factory=time.time)
+    request_id: str | None = None  # X-Request-ID of this test's requests (API client, browser)
 
 
 CTX = pytest.StashKey[TestContext]()
@@ -159,7 +161,22 @@ def api(request: pytest.FixtureRequest, stack: Stack) -> ApiClient:
     """A requests session on the API; ``api.as_user(user)`` acts as that user."""
     ctx = request.node.stash.setdefault(CTX, TestContext())
     _open_window(request.node)  # on a session's first test the stack exists only from here on
-    return ApiClient(stack.endpoints.api_url, recorder=ctx.recorder)
+    return ApiClient(stack.endpoints.api_url, recorder=ctx.recorder,
+                     request_id=_request_id(request.node))
+
+
+@pytest.fixture
+def request_id(request: pytest.FixtureRequest) -> str:
+    """This test's request id: send it as ``X-Request-ID`` (the ``api`` client does; the browser
+    suite sets it on its contexts) and its failure bundle shows only these requests' log lines."""
+    return _request_id(request.node)
+
+
+def _request_id(item: pytest.Item) -> str:
+    ctx = item.stash.setdefault(CTX, TestContext())
+    if ctx.request_id is None:
+        ctx.request_id = f"{item.config.stash[RUN_ID]}-{node_tag(item.nodeid)}"
+    return ctx.request_id
 
 
 @pytest.fixture
@@ -236,11 +253,31 @@ def render_bundle(ctx: TestContext, run_id: str, stack: Stack | None = None) -> 
     reqs = ctx.recorder.render()
     lines.append(f"requests made ({len(ctx.recorder.exchanges)}):")
     lines += [f"  {r}" for r in reqs] or ["  (none)"]
-    logs = ctx.window.read() if ctx.window else {}
-    lines.append("service log lines during the test:" if logs else "service logs: nothing logged")
+    logs = ctx.window.read(request_id=ctx.request_id) if ctx.window else {}
+    if ctx.request_id:
+        lines.append(f"service log lines during the test (request id {ctx.request_id}, "
+                     "plus lines of no request):" if logs else "service logs: nothing logged")
+    else:
+        lines.append("service log lines during the test:" if logs
+                     else "service logs: nothing logged")
     for service, entries in logs.items():
         lines += [f"  [{service}] {e}" for e in entries]
     return mask("\n".join(lines))
+
+
+def _mask_report(report: pytest.TestReport) -> None:
+    """Mask what a report carries to the console and JUnit: captured output and log sections,
+    the crash message JUnit's ``message`` comes from, and user properties."""
+    if report.sections:
+        report.sections = [(title, mask(content)) for title, content in report.sections]
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None and getattr(crash, "message", None):
+        # A frozen location in some pytest version: the failure text is masked all the same.
+        with contextlib.suppress(AttributeError):
+            crash.message = mask(crash.message)
+    if report.user_properties:
+        report.user_properties = [(k, mask(v) if isinstance(v, str) else v)
+                                  for k, v in report.user_properties]
 
 
 def _safe(nodeid: str) -> str:
@@ -251,6 +288,7 @@ def _safe(nodeid: str) -> str:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
+    _mask_report(report)
     if not report.failed or hasattr(report, "wasxfail"):
         return
     ctx = item.stash.get(CTX, None) or TestContext()
