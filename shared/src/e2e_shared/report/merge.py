@@ -47,6 +47,7 @@ from junitparser import (
 from lxml import etree
 
 from .. import E2EError
+from . import model as rowmodel  # every case, for the HTML report
 from .model import CaseRecord, Counts, MergeResult, Outcome, SlowCase, SuiteRow, Verdict, iso_utc
 from .render import write_outputs
 
@@ -176,6 +177,7 @@ class _Merger:
         self.flaky: list[CaseRecord] = []
         self.slow_heap: list[tuple[float, int, str, str, str, str]] = []
         self.warnings: list[str] = []
+        self.cases: list[rowmodel.CaseRow] = []
 
     # -- input -------------------------------------------------------------------------------
 
@@ -307,6 +309,8 @@ class _Merger:
                 counts.tests += 1
                 counts.passed += 1
                 append(tc)
+                self.cases.append(rowmodel.CaseRow(
+                    group.phase, group.suite, attrib["classname"], attrib["name"], took, "passed"))
                 if len(heap) < SLOWEST or took > heap[0][0]:
                     self.push_slow(group, took, attrib["classname"], attrib["name"])
                 continue
@@ -330,6 +334,7 @@ class _Merger:
         tc.set("name", name)
         took = _time(tc.get("time"))
         parsed = parse_case(tc)
+        first = rowmodel.attempt_from(parsed, took)  # before a rerun adds its attachments
         test = _test_id(classname, name)
         outcome = parsed.outcome
         flaky = False
@@ -360,6 +365,9 @@ class _Merger:
             )
         tc.set("time", f"{took:.3f}")
         group.counts.add(outcome)
+        rerun = rowmodel.attempt_from(attempt.parsed, attempt.time) if attempt is not None else None
+        self.cases.append(rowmodel.case_row(
+            group.phase, group.suite, classname, name, took, outcome, flaky, first, rerun))
         group.suite_xml._elem.append(tc)
         if len(self.slow_heap) < SLOWEST or took > self.slow_heap[0][0]:
             self.push_slow(group, took, classname, name)
@@ -622,6 +630,7 @@ def merge(
         flaky=merger.flaky,
         slowest=merger.slowest(),
         warnings=merger.warnings,
+        cases=merger.cases,
     )
     if step_summary == "env":
         step_summary = os.environ.get("GITHUB_STEP_SUMMARY") or None
