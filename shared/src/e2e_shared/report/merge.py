@@ -334,7 +334,7 @@ class _Merger:
         tc.set("name", name)
         took = _time(tc.get("time"))
         parsed = parse_case(tc)
-        first = rowmodel.attempt_from(parsed, took)  # before a rerun adds its attachments
+        first_try = rowmodel.attempt_from(parsed, took)  # before a rerun adds its attachments
         test = _test_id(classname, name)
         outcome = parsed.outcome
         flaky = False
@@ -367,7 +367,7 @@ class _Merger:
         group.counts.add(outcome)
         rerun = rowmodel.attempt_from(attempt.parsed, attempt.time) if attempt is not None else None
         self.cases.append(rowmodel.case_row(
-            group.phase, group.suite, classname, name, took, outcome, flaky, first, rerun))
+            group.phase, group.suite, classname, name, took, outcome, flaky, first_try, rerun))
         group.suite_xml._elem.append(tc)
         if len(self.slow_heap) < SLOWEST or took > self.slow_heap[0][0]:
             self.push_slow(group, took, classname, name)

@@ -215,6 +215,7 @@ class MergeResult:
             "flaky": [case.brief() for case in self.flaky],
             "slowest": [asdict(slow) for slow in self.slowest],
             "warnings": list(self.warnings),
+            "environment": dict(self.environment),
         }
 
 
