@@ -165,7 +165,8 @@ cursor:pointer;font:inherit}.filters button.on{background:#0969da;color:#fff;bor
 .filters .n{opacity:.75}#q{flex:1;min-width:220px;padding:4px 8px;border:1px solid #d0d7de;
 border-radius:6px;font:inherit}
 #tests td.msg{color:#cf222e;max-width:420px;overflow:hidden;text-overflow:ellipsis;
-white-space:nowrap}#tests code{word-break:break-all}
+white-space:nowrap}#tests code{word-break:break-all}#tests td.m-skipped{color:#57606a}
+#tests td.ps,#tests td:first-child{white-space:nowrap}
 .group{border-left:3px solid #cf222e;padding-left:10px;margin:10px 0}
 .ghead{margin:4px 0}.count{font-weight:700;color:#cf222e}
 .attempt{border-top:1px dashed #d0d7de;margin-top:6px;padding-top:6px}
@@ -401,9 +402,10 @@ def _tests_table(rows: list[tuple[str | None, CaseRow]], total: int) -> str:
         headline = _headline(shown.message, shown.text) if shown else ""
         parts.append(
             f"<tr data-s='{status}'><td><span class='dot s-{status}'></span>{status}</td>"
-            f"<td>{_e(case.phase)}-{_e(case.suite)}</td><td><code>{name}</code></td>"
+            f"<td class='ps'>{_e(case.phase)}-{_e(case.suite)}</td><td><code>{name}</code></td>"
             f"<td class='n'>{case.time:.2f}s</td><td class='n'>{len(case.attempts) or 1}</td>"
-            f"<td class='msg'>{_e(headline[:200])}</td></tr>")
+            f"<td class='msg m-{status}' title='{_e(headline[:500])}'>{_e(headline[:200])}</td>"
+            "</tr>")
     parts.append("</tbody></table>")
     return "".join(parts)
 

@@ -1,0 +1,93 @@
+"""index.html as a reader uses it: every test, filters, attempts, screenshots, traces, groups."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from e2e_shared.report import merge
+
+DATA = Path(__file__).parent / "data" / "report" / "run"
+
+
+@pytest.fixture(autouse=True)
+def _no_step_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
+@pytest.fixture
+def page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(DATA, tmp_path / "junit")
+    merge(tmp_path / "junit", tmp_path / "reports")
+    return (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
+
+
+def _section(page: str, start: str, end: str) -> str:
+    return page[page.index(f"id='{start}'") : page.index(f"id='{end}'")]
+
+
+def test_every_test_is_listed_with_its_status_and_duration(page: str) -> None:
+    tests = _section(page, "tests-section", "slowest")
+    statuses = re.findall(r"<tr data-s='(\w+)'>", tests)
+    assert len(statuses) == 18  # 11 passed (2 of them flaky) + 4 failed + 3 skipped
+    assert statuses.count("failed") == 4 and statuses.count("flaky") == 2
+    assert statuses.count("skipped") == 3 and statuses.count("passed") == 9
+    assert "backend_e2e.health.test_health::test_health_ok" in tests
+    assert re.search(r"<td class='n'>\d+\.\d\ds</td>", tests)
+    for status in ("all", "failed", "flaky", "passed", "skipped"):
+        assert f"data-f='{status}'" in tests
+    assert "<input id='q' type='search'" in tests
+
+
+def test_failed_and_flaky_rows_link_to_their_attempts(page: str) -> None:
+    tests = _section(page, "tests-section", "slowest")
+    anchors = re.findall(r"<a href='#(case-\d+)'>", tests)
+    assert len(anchors) == 6
+    for anchor in anchors:
+        assert f"<details id='{anchor}'>" in page
+
+
+def test_a_rerun_test_has_one_section_per_attempt_with_its_own_attachments(page: str) -> None:
+    flaky = _section(page, "flaky", "tests-section")
+    login = flaky[flaky.index("test_login[chromium]") :].split("</details>")[0]
+    first, rerun = login.split("<b>attempt 1</b>")[1].split("<b>attempt 2</b>")
+    assert "(first attempt): failed" in first and "(rerun): passed" in rerun
+    assert "<img src='artifacts/test_login/screenshot.png'" in first  # shown inline
+    assert "<img" not in rerun
+
+
+def test_a_trace_comes_with_the_command_that_opens_it(page: str) -> None:
+    failures = _section(page, "failures", "flaky")
+    assert ("playwright show-trace reports/artifacts/test_dashboard/trace.zip</code>"
+            in failures)
+
+
+def test_the_environment_section_names_versions(page: str) -> None:
+    env = page[page.index("id='environment'") :]
+    assert "<th>python</th>" in env and "<th>junitparser</th>" in env
+
+
+def test_identical_failures_are_grouped_by_headline(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    junit = tmp_path / "junit"
+    junit.mkdir()
+    cases = "".join(
+        f'<testcase classname="backend_e2e.health.test_health" name="test_{i}" time="0.1">'
+        '<failure message="AssertionError: expected 200, got 503">text</failure></testcase>'
+        for i in range(8))
+    cases += ('<testcase classname="backend_e2e.health.test_health" name="test_other" time="0.1">'
+              '<failure message="AssertionError: something else">text</failure></testcase>')
+    (junit / "health-backend.xml").write_text(
+        f'<testsuites><testsuite name="pytest" tests="9">{cases}</testsuite></testsuites>')
+    merge(junit, tmp_path / "reports")
+    page = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
+    failures = _section(page, "failures", "flaky")
+    assert "Failures (9, 2 distinct)" in failures
+    assert failures.count("<div class='group'>") == 1
+    assert "<span class='count'>8×</span> <span class='msg'>AssertionError: expected 200, got 503" \
+        in failures
