@@ -119,3 +119,11 @@ def test_recorder_shows_masked_capped_bodies_of_the_last_requests():
     assert lines[1].startswith("    > ") and "a@b.c" in lines[1] and "hunter2-x" not in lines[1]
     assert lines[2].startswith("    < ") and jwt not in lines[2]
     assert lines[2].endswith("more characters)") and len(lines[2]) < 160
+
+
+def test_recorder_does_not_repeat_the_same_bodies_of_a_polling_loop():
+    rec = Recorder([Exchange("GET", "http://h/x", 200, 1.0, "", '{"state": "running"}')
+                    for _ in range(3)])
+    lines = rec.render()
+    assert lines.count('    < {"state": "running"}') == 1
+    assert lines.count("    (bodies as above)") == 2

@@ -91,3 +91,20 @@ def test_identical_failures_are_grouped_by_headline(tmp_path: Path,
     assert failures.count("<div class='group'>") == 1
     assert "<span class='count'>8×</span> <span class='msg'>AssertionError: expected 200, got 503" \
         in failures
+
+
+def test_the_headline_is_the_raised_exception_not_a_source_line(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    junit = tmp_path / "junit"
+    junit.mkdir()
+    text = ("api = &lt;e2e_shared.clients.ApiClient object at 0x7f&gt;&#10;&gt;  assert 1 == 2&#10;"
+            "E       AssertionError: expected 200, got 503&#10;E       assert 1 == 2")
+    (junit / "health-backend.xml").write_text(
+        '<testsuites><testsuite name="pytest" tests="1"><testcase classname="m" name="t" time="1">'
+        f'<failure message="api = &lt;e2e_shared.clients.ApiClient object at 0x7f&gt;">{text}'
+        '</failure></testcase></testsuite></testsuites>')
+    merge(junit, tmp_path / "reports")
+    page = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
+    row = re.search(r"<tr data-s='failed'>.*?</tr>", page).group(0)
+    assert ">AssertionError: expected 200, got 503</td>" in row

@@ -56,9 +56,15 @@ class Recorder:
         """The last ``limit`` requests, masked; the last ``bodies`` of them with their bodies."""
         shown = self.exchanges[-limit:]
         lines: list[str] = []
+        previous: list[str] = []
         for index, exchange in enumerate(shown):
             with_body = index >= len(shown) - bodies
-            lines += exchange.lines(body_limit) if with_body else [mask(exchange.line())]
+            entry = exchange.lines(body_limit) if with_body else [mask(exchange.line())]
+            if len(entry) > 1 and entry[1:] == previous:  # polling: the same bodies again
+                lines += [entry[0], "    (bodies as above)"]
+            else:
+                lines += entry
+                previous = entry[1:]
         if len(self.exchanges) > limit:
             lines.insert(0, f"... {len(self.exchanges) - limit} earlier requests omitted")
         return lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import shlex
 from pathlib import Path
 from urllib.parse import quote
@@ -265,8 +266,16 @@ def _suites_table(result: MergeResult) -> str:
     return head + "".join(rows) + "</table>"
 
 
+_E_LINE = re.compile(r"^E {2,}(\S.*)$", re.MULTILINE)
+
+
 def _headline(message: str, text: str = "") -> str:
-    """The first line of a failure's message (else of its text): what groups identical failures."""
+    """What a failure says in one line, and what groups identical failures: pytest's first
+    ``E   `` line of the text (the exception as raised) when there is one, else the first line
+    of the message, else of the text. pytest's own ``message`` may be a source line instead."""
+    match = _E_LINE.search(text or "")
+    if match:
+        return match.group(1).strip()
     for source in (message, text):
         if source and source.strip():
             return source.strip().splitlines()[0].strip()
