@@ -37,7 +37,7 @@ def test_every_test_is_listed_with_its_status_and_duration(page: str) -> None:
     assert statuses.count("failed") == 4 and statuses.count("flaky") == 2
     assert statuses.count("skipped") == 3 and statuses.count("passed") == 9
     assert "backend_e2e.health.test_health::test_health_ok" in tests
-    assert re.search(r"<td class='n'>\d+\.\d\ds</td>", tests)
+    assert re.search(r"<td class=n>\d+\.\d\ds<td", tests)
     for status in ("all", "failed", "flaky", "passed", "skipped"):
         assert f"data-f='{status}'" in tests
     assert "<input id='q' type='search'" in tests
@@ -107,4 +107,17 @@ def test_the_headline_is_the_raised_exception_not_a_source_line(tmp_path: Path,
     merge(junit, tmp_path / "reports")
     page = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
     row = re.search(r"<tr data-s='failed'>.*?</tr>", page).group(0)
-    assert ">AssertionError: expected 200, got 503</td>" in row
+    assert "<td class=msg>AssertionError: expected 200, got 503</tr>" in row
+
+
+def test_the_environment_hides_passwords_in_endpoint_urls(tmp_path: Path) -> None:
+    from e2e_shared.report.environment import collect
+
+    state = tmp_path / "state.json"
+    state.write_text('{"driver": "embedded", "secret": "s3cr3t-value", "endpoints": {'
+                     '"database_url": "postgresql+psycopg://tb:pa55word@127.0.0.1:15432/tb",'
+                     '"api_url": "http://127.0.0.1:18000"}}')
+    env = collect(tmp_path, state)
+    assert env["driver"] == "embedded" and env["api endpoint"] == "http://127.0.0.1:18000"
+    assert env["database endpoint"] == "postgresql+psycopg://tb:***@127.0.0.1:15432/tb"
+    assert "pa55word" not in str(env) and "s3cr3t-value" not in str(env)
