@@ -121,3 +121,21 @@ def test_the_environment_hides_passwords_in_endpoint_urls(tmp_path: Path) -> Non
     assert env["driver"] == "embedded" and env["api endpoint"] == "http://127.0.0.1:18000"
     assert env["database endpoint"] == "postgresql+psycopg://tb:***@127.0.0.1:15432/tb"
     assert "pa55word" not in str(env) and "s3cr3t-value" not in str(env)
+
+
+def test_failures_that_differ_only_by_ids_and_ports_are_one_group(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch
+                                                                  ) -> None:
+    monkeypatch.chdir(tmp_path)
+    junit = tmp_path / "junit"
+    junit.mkdir()
+    ids = ["d3c20bda-bf00-45dd-9081-a24a09fc535e", "26d1632c-e474-42aa-960c-de3519b893a1"]
+    cases = "".join(
+        f'<testcase classname="m" name="t{i}" time="1"><failure message="AssertionError: '
+        f'expected 201, got POST http://127.0.0.1:{55687 + i}/watchlists/{wl}/symbols -&gt; 422">'
+        "x</failure></testcase>" for i, wl in enumerate(ids))
+    (junit / "flows-backend.xml").write_text(
+        f'<testsuites><testsuite name="pytest" tests="2">{cases}</testsuite></testsuites>')
+    merge(junit, tmp_path / "reports")
+    page = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "Failures (2, 1 distinct)" in page and "<span class='count'>2×</span>" in page

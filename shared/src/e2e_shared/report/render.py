@@ -369,14 +369,25 @@ def _case_details(case: CaseRow, anchor: str, out_dir: Path, headline: str) -> s
     return "".join(parts)
 
 
+# Ids that differ between otherwise identical failures (a watchlist's UUID, a port, an object id).
+_VARYING = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+                      r"|\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*\d)[0-9a-f]{12,}\b"
+                      r"|(?<=:)\d{2,5}\b")
+
+
 def _failure_groups(failed: list[tuple[str, CaseRow]]) -> list[tuple[str, list[tuple[str, CaseRow]]]]:
-    """Failed cases grouped by headline, biggest group first, then in running order."""
+    """Failed cases grouped by headline (ids and ports aside), biggest group first, then in
+    running order; each group shown under its first member's headline."""
     groups: dict[str, list[tuple[str, CaseRow]]] = {}
+    shown: dict[str, str] = {}
     for anchor, case in failed:
-        first = case.attempts[-1] if case.attempts else None
-        key = _headline(first.message, first.text) if first else case.outcome
+        last = case.attempts[-1] if case.attempts else None
+        headline = _headline(last.message, last.text) if last else case.outcome
+        key = _VARYING.sub("#", headline)
+        shown.setdefault(key, headline)
         groups.setdefault(key, []).append((anchor, case))
-    return sorted(groups.items(), key=lambda kv: -len(kv[1]))
+    ordered = sorted(groups.items(), key=lambda kv: -len(kv[1]))
+    return [(shown[key], members) for key, members in ordered]
 
 
 def _environment(env: dict[str, str]) -> str:
