@@ -165,8 +165,8 @@ details summary{cursor:pointer}details .msg{color:#cf222e}
 cursor:pointer;font:inherit}.filters button.on{background:#0969da;color:#fff;border-color:#0969da}
 .filters .n{opacity:.75}#q{flex:1;min-width:220px;padding:4px 8px;border:1px solid #d0d7de;
 border-radius:6px;font:inherit}
-#tests td.msg{color:#cf222e;max-width:420px;overflow:hidden;text-overflow:ellipsis;
-white-space:nowrap}#tests code{word-break:break-all}#tests tr[data-s=skipped] td.msg{color:#57606a}
+#tests td.msg{color:#cf222e;max-width:320px;overflow:hidden;text-overflow:ellipsis;
+white-space:nowrap}#tests code{overflow-wrap:anywhere}#tests th:nth-child(3){width:50%}#tests tr[data-s=skipped] td.msg{color:#57606a}
 #tests td:first-child::before{content:'';display:inline-block;width:10px;height:10px;
 border-radius:50%;margin-right:6px;background:#2da44e}
 #tests tr[data-s=failed] td:first-child::before{background:#cf222e}
