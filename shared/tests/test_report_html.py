@@ -139,3 +139,19 @@ def test_failures_that_differ_only_by_ids_and_ports_are_one_group(tmp_path: Path
     merge(junit, tmp_path / "reports")
     page = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
     assert "Failures (2, 1 distinct)" in page and "<span class='count'>2×</span>" in page
+
+
+def test_attachments_relative_to_reports_resolve_there(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    junit = tmp_path / "reports" / "junit"
+    junit.mkdir(parents=True)
+    (junit / "flows-frontend.xml").write_text(
+        '<testsuites><testsuite name="pytest" tests="1"><testcase classname="m" name="t" time="1">'
+        '<properties><property name="attachment" value="artifacts/t/trace.zip"/>'
+        '<property name="attachment" value="artifacts/t/screenshot-1.png"/></properties>'
+        '<failure message="AssertionError: x">x</failure></testcase></testsuite></testsuites>')
+    merge(junit, tmp_path / "reports")
+    page = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "href='artifacts/t/trace.zip'" in page and "<img src='artifacts/t/screenshot-1.png'" in page
+    assert "playwright show-trace reports/artifacts/t/trace.zip</code>" in page

@@ -8,7 +8,6 @@ with secrets masked.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 from collections.abc import Iterator
@@ -265,21 +264,6 @@ def render_bundle(ctx: TestContext, run_id: str, stack: Stack | None = None) -> 
     return mask("\n".join(lines))
 
 
-def _mask_report(report: pytest.TestReport) -> None:
-    """Mask what a report carries to the console and JUnit: captured output and log sections,
-    the crash message JUnit's ``message`` comes from, and user properties."""
-    if report.sections:
-        report.sections = [(title, mask(content)) for title, content in report.sections]
-    crash = getattr(report.longrepr, "reprcrash", None)
-    if crash is not None and getattr(crash, "message", None):
-        # A frozen location in some pytest version: the failure text is masked all the same.
-        with contextlib.suppress(AttributeError):
-            crash.message = mask(crash.message)
-    if report.user_properties:
-        report.user_properties = [(k, mask(v) if isinstance(v, str) else v)
-                                  for k, v in report.user_properties]
-
-
 def _safe(nodeid: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid)[-150:]
 
@@ -288,7 +272,8 @@ def _safe(nodeid: str) -> str:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
-    _mask_report(report)
+    # Captured output goes to the JUnit file's <system-out>: no token may ride along.
+    report.sections = [(title, mask(text)) for title, text in report.sections]
     if not report.failed or hasattr(report, "wasxfail"):
         return
     ctx = item.stash.get(CTX, None) or TestContext()

@@ -166,7 +166,8 @@ cursor:pointer;font:inherit}.filters button.on{background:#0969da;color:#fff;bor
 .filters .n{opacity:.75}#q{flex:1;min-width:220px;padding:4px 8px;border:1px solid #d0d7de;
 border-radius:6px;font:inherit}
 #tests td.msg{color:#cf222e;max-width:320px;overflow:hidden;text-overflow:ellipsis;
-white-space:nowrap}#tests code{overflow-wrap:anywhere}#tests th:nth-child(3){width:50%}#tests tr[data-s=skipped] td.msg{color:#57606a}
+white-space:nowrap}#tests code{overflow-wrap:anywhere}#tests th:nth-child(3){width:50%}
+#tests tr[data-s=skipped] td.msg{color:#57606a}
 #tests td:first-child::before{content:'';display:inline-block;width:10px;height:10px;
 border-radius:50%;margin-right:6px;background:#2da44e}
 #tests tr[data-s=failed] td:first-child::before{background:#cf222e}
@@ -288,15 +289,17 @@ def _headline(message: str, text: str = "") -> str:
 
 
 def _resolve(path: str, out_dir: Path) -> Path:
-    """An attachment's file: absolute as recorded, or relative to the workspace (the current
-    directory) or to the reports folder, whichever exists."""
+    """An attachment's file: absolute as recorded, else relative to the reports folder (how the
+    merge records them) or, for older files, to the workspace (the current directory)."""
     target = Path(path)
     if target.is_absolute():
         return target
-    beside = out_dir / target
-    if not (Path.cwd() / target).exists() and beside.exists():
-        return beside.resolve()
-    return Path.cwd() / target
+    beside, workspace = out_dir.resolve() / target, Path.cwd() / target
+    if beside.exists():
+        return beside
+    if workspace.exists() or target.parts[:1] == (out_dir.resolve().name,):  # "reports/..."
+        return workspace
+    return beside
 
 
 def _shown(target: Path) -> str:
