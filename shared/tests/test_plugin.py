@@ -75,4 +75,3 @@ def test_unique_names_differ_between_tests(workspace):
             assert len(set(seen)) == 2
     """)
     workspace.runpytest("-p", "no:playwright").assert_outcomes(passed=2)
-
