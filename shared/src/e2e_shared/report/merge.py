@@ -176,8 +176,8 @@ class _Merger:
         self.failures: list[CaseRecord] = []
         self.flaky: list[CaseRecord] = []
         self.slow_heap: list[tuple[float, int, str, str, str, str]] = []
+        self.cases: list[rowmodel.CaseRow] = []  # every case, for the HTML report
         self.warnings: list[str] = []
-        self.cases: list[rowmodel.CaseRow] = []
 
     # -- input -------------------------------------------------------------------------------
 
