@@ -16,7 +16,7 @@ from playwright.sync_api import BrowserContext, expect
 
 from e2e_shared import E2EError
 from e2e_shared.browser import find_chromium, launch_args
-from e2e_shared.clients import ApiClient
+from e2e_shared.clients import REQUEST_ID_HEADER, ApiClient
 from e2e_shared.config import Endpoints, load_settings
 from e2e_shared.factories import User, UserFactory
 from e2e_shared.naming import Namer
@@ -119,10 +119,13 @@ def browser_log() -> BrowserLog:
 
 @pytest.fixture
 def context(request: pytest.FixtureRequest, new_context: Any, account: User | None, base_url: str,
-            browser_log: BrowserLog, output_path: str) -> Iterator[BrowserContext]:
-    """The test's browser, signed in as ``account``, recording what a failure would need."""
+            browser_log: BrowserLog, output_path: str, request_id: str) -> Iterator[BrowserContext]:
+    """The test's browser, signed in as ``account``, recording what a failure would need.
+
+    Every request it makes carries the test's ``X-Request-ID``: the failure bundle's service
+    log window keeps this test's lines only, not those of the suites running beside it."""
     state = signed_in_state(base_url, account) if account else None
-    ctx = new_context(storage_state=state)
+    ctx = new_context(storage_state=state, extra_http_headers={REQUEST_ID_HEADER: request_id})
     ctx.set_default_timeout(ACTION_TIMEOUT_MS)
     artifacts.start_recording(ctx, browser_log)
     yield ctx

@@ -16,14 +16,13 @@ which costs each test a few hundred milliseconds on a 2-core machine.
 from __future__ import annotations
 
 import contextlib
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Error
 
-from e2e_shared.masking import mask
+from e2e_shared.masking import mask_trace
 from e2e_shared.plugin import RUN_ID
 
 from .browser_log import BrowserLog
@@ -51,19 +50,6 @@ def report_path(config: pytest.Config, path: Path | str) -> str:
         return str(target.resolve().relative_to(config.rootpath.resolve()))
     except ValueError:
         return str(target.resolve())
-
-
-def mask_trace(path: Path) -> None:
-    """Mask secrets in a trace: it records request headers (bearer tokens), API answers (token
-    pairs), typed passwords and the SSE URLs' ``access_token``. Binary members stay as they are."""
-    masked = path.with_suffix(".masking")
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(masked, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info)
-            with contextlib.suppress(UnicodeDecodeError):
-                data = mask(data.decode("utf-8")).encode("utf-8")
-            dst.writestr(info, data)
-    masked.replace(path)
 
 
 def start_recording(context: BrowserContext, log: BrowserLog) -> None:

@@ -80,3 +80,50 @@ def test_log_window_caps_the_number_of_lines(tmp_path):
     log.write_text("".join(f"{i}\n" for i in range(500)))
     lines = window.read(max_lines=10)["svc"]
     assert lines[0] == "... 490 earlier lines omitted" and lines[-1] == "499"
+
+
+def test_log_window_keeps_the_tests_own_requests_and_lines_without_ids(tmp_path):
+    api, objects = tmp_path / "api.log", tmp_path / "objects.log"
+    api.write_text("")
+    objects.write_text("")
+    window = LogWindow({"api": api, "objects": objects}).open()
+    api.write_text(
+        "2026-01-01 10:00:00 INFO tradeboard.api GET /a 200 1.0ms rid=run1-aaaaaa\n"
+        "2026-01-01 10:00:00 INFO tradeboard.api GET /b 200 1.0ms rid=run2-bbbbbb\n"
+        "2026-01-01 10:00:01 ERROR tradeboard.api unhandled error in GET /c rid=run2-bbbbbb\n"
+        "Traceback (most recent call last):\n"
+        '  File "x.py", line 1\n'
+        "2026-01-01 10:00:02 WARNING tradeboard.api database unavailable\n"
+        "2026-01-01 10:00:03 INFO tradeboard.api POST /d 201 2.0ms rid=run1-aaaaaa\n")
+    objects.write_text(
+        '127.0.0.1 - - [x] "GET /landing?list-type=2&prefix=&encoding-type=url HTTP/1.1" 200 -\n'
+        '127.0.0.1 - - [x] "PUT /landing/u/1.csv HTTP/1.1" 200 -\n')
+    logs = window.read(request_id="run1-aaaaaa")
+    assert logs["api"] == [
+        "2026-01-01 10:00:00 INFO tradeboard.api GET /a 200 1.0ms rid=run1-aaaaaa",
+        "2026-01-01 10:00:02 WARNING tradeboard.api database unavailable",
+        "2026-01-01 10:00:03 INFO tradeboard.api POST /d 201 2.0ms rid=run1-aaaaaa",
+        "(4 lines of other tests' requests left out)",
+    ]
+    assert logs["objects"] == ['127.0.0.1 - - [x] "PUT /landing/u/1.csv HTTP/1.1" 200 -',
+                               "(1 idle polling lines left out)"]
+
+
+def test_recorder_shows_masked_capped_bodies_of_the_last_requests():
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXZhbHVl"
+    rec = Recorder([Exchange("POST", "http://h/auth/login", 200, 1.0,
+                             '{"email": "a@b.c", "password": "hunter2-x"}',
+                             f'{{"access_token": "{jwt}", "note": "{"x" * 900}"}}')])
+    lines = rec.render(body_limit=100)
+    assert lines[0] == "POST http://h/auth/login -> 200 (1 ms)"
+    assert lines[1].startswith("    > ") and "a@b.c" in lines[1] and "hunter2-x" not in lines[1]
+    assert lines[2].startswith("    < ") and jwt not in lines[2]
+    assert lines[2].endswith("more characters)") and len(lines[2]) < 160
+
+
+def test_recorder_does_not_repeat_the_same_bodies_of_a_polling_loop():
+    rec = Recorder([Exchange("GET", "http://h/x", 200, 1.0, "", '{"state": "running"}')
+                    for _ in range(3)])
+    lines = rec.render()
+    assert lines.count('    < {"state": "running"}') == 1
+    assert lines.count("    (bodies as above)") == 2

@@ -95,7 +95,7 @@ def _job_reports(base: Path, suite: str, shard: int) -> list[Path]:
 def _links(out: Path) -> list[str]:
     xml = (out / "junit.xml").read_text(encoding="utf-8")
     page = (out / "index.html").read_text(encoding="utf-8")
-    hrefs = [unquote(h) for h in re.findall(r"href='([^']+)'", page)]
+    hrefs = [unquote(h) for h in re.findall(r"href='([^'#][^']*)'", page)]
     return re.findall(r"\[\[ATTACHMENT\|([^\]]+)\]\]", xml) + hrefs
 
 

@@ -13,6 +13,9 @@ import requests
 from .masking import SECRETS, mask
 
 DEFAULT_TIMEOUT = 10.0
+REQUEST_ID_HEADER = "X-Request-ID"  # the reference app logs it on each request line
+BODY_RECORD_LIMIT = 2000  # characters of a body kept per exchange
+BODY_SHOW_LIMIT = 600  # characters of a body a bundle shows
 
 
 @dataclass
@@ -30,25 +33,65 @@ class Exchange:
         status = self.status if self.status is not None else "no response"
         return f"{self.method} {self.url} -> {status} ({self.elapsed_ms:.0f} ms)"
 
+    def lines(self, body_limit: int = BODY_SHOW_LIMIT) -> list[str]:
+        """The request line, then its request and response bodies (masked, capped), indented."""
+        out = [mask(self.line())]
+        for arrow, body in ((">", self.request_body), ("<", self.response_body)):
+            if body:
+                out.append(f"    {arrow} {_cap(mask(body), body_limit)}")
+        return out
+
+
+def _cap(text: str, limit: int) -> str:
+    text = " ".join(text.split())  # one line: a bundle is read line by line
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more characters)"
+
 
 @dataclass
 class Recorder:
     exchanges: list[Exchange] = field(default_factory=list)
 
-    def render(self, limit: int = 50) -> list[str]:
+    def render(self, limit: int = 50, *, bodies: int = 10, body_limit: int = BODY_SHOW_LIMIT
+               ) -> list[str]:
+        """The last ``limit`` requests, masked; the last ``bodies`` of them with their bodies."""
         shown = self.exchanges[-limit:]
-        lines = [mask(x.line()) for x in shown]
+        lines: list[str] = []
+        previous: list[str] = []
+        for index, exchange in enumerate(shown):
+            with_body = index >= len(shown) - bodies
+            entry = exchange.lines(body_limit) if with_body else [mask(exchange.line())]
+            if len(entry) > 1 and entry[1:] == previous:  # polling: the same bodies again
+                lines += [entry[0], "    (bodies as above)"]
+            else:
+                lines += entry
+                previous = entry[1:]
         if len(self.exchanges) > limit:
             lines.insert(0, f"... {len(self.exchanges) - limit} earlier requests omitted")
         return lines
 
 
-def _body_text(resp: requests.Response, limit: int = 2000) -> str:
+def _body_text(resp: requests.Response, limit: int = BODY_RECORD_LIMIT) -> str:
     try:
         text = json.dumps(resp.json(), sort_keys=True)
     except ValueError:
         text = resp.text
     return text[:limit]
+
+
+def _request_body(kwargs: dict[str, Any]) -> str:
+    """What the test sent, as text: JSON as JSON; form data and files by their shape only."""
+    if kwargs.get("json") is not None:
+        return json.dumps(kwargs["json"], sort_keys=True, default=str)[:BODY_RECORD_LIMIT]
+    data, files = kwargs.get("data"), kwargs.get("files")
+    if isinstance(data, str | bytes):
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+        return text[:BODY_RECORD_LIMIT]
+    if isinstance(data, dict):
+        return json.dumps(data, sort_keys=True, default=str)[:BODY_RECORD_LIMIT]
+    if files:
+        names = ", ".join(sorted(files)) if isinstance(files, dict) else "files"
+        return f"<multipart upload: {names}>"
+    return ""
 
 
 def describe(resp: requests.Response) -> str:
@@ -66,8 +109,9 @@ class ApiClient:
 
     def __init__(self, base_url: str, *, recorder: Recorder | None = None,
                  token: str | None = None, timeout: float = DEFAULT_TIMEOUT,
-                 session: requests.Session | None = None) -> None:
+                 session: requests.Session | None = None, request_id: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.request_id = request_id  # sent as X-Request-ID: the test's lines in the service logs
         self.recorder = recorder if recorder is not None else Recorder()
         self.token = token
         self.timeout = timeout
@@ -77,7 +121,7 @@ class ApiClient:
 
     def with_token(self, token: str | None) -> ApiClient:
         return ApiClient(self.base_url, recorder=self.recorder, token=token, timeout=self.timeout,
-                         session=self.session)
+                         session=self.session, request_id=self.request_id)
 
     def as_user(self, user: Any) -> ApiClient:
         """A client acting as ``user`` (anything with an ``access_token``)."""
@@ -91,6 +135,8 @@ class ApiClient:
         headers = dict(kwargs.pop("headers", None) or {})
         if self.token and "Authorization" not in headers:
             headers["Authorization"] = f"Bearer {self.token}"
+        if self.request_id:
+            headers.setdefault(REQUEST_ID_HEADER, self.request_id)
         kwargs.setdefault("timeout", self.timeout)
         url = self.url(path)
         t0 = time.perf_counter()
@@ -100,10 +146,9 @@ class ApiClient:
             self.recorder.exchanges.append(
                 Exchange(method, url, None, (time.perf_counter() - t0) * 1000, "", repr(exc)))
             raise
-        body = kwargs.get("json")
         self.recorder.exchanges.append(Exchange(
             method, url, resp.status_code, (time.perf_counter() - t0) * 1000,
-            json.dumps(body)[:2000] if body is not None else "", _body_text(resp)))
+            _request_body(kwargs), _body_text(resp)))
         if expect is not None:
             wanted = {expect} if isinstance(expect, int) else set(expect)
             assert resp.status_code in wanted, (

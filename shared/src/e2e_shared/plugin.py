@@ -23,7 +23,7 @@ from .factories import ExportFactory, TradeFileFactory, UserFactory, WatchlistFa
 from .faults import Faults
 from .logwindow import LogWindow
 from .masking import mask
-from .naming import Namer, new_run_id
+from .naming import Namer, new_run_id, node_tag
 from .waits import tail
 
 # What the phase runner needs from every suite process (progress, manifest, run watch).
@@ -61,6 +61,7 @@ class TestContext:
     recorder: Recorder = field(default_factory=Recorder)
     window: LogWindow | None = None
     started: float = field(default_factory=time.time)
+    request_id: str | None = None  # X-Request-ID of this test's requests (API client, browser)
 
 
 CTX = pytest.StashKey[TestContext]()
@@ -162,7 +163,22 @@ def api(request: pytest.FixtureRequest, stack: Stack) -> ApiClient:
     """A requests session on the API; ``api.as_user(user)`` acts as that user."""
     ctx = request.node.stash.setdefault(CTX, TestContext())
     _open_window(request.node)  # on a session's first test the stack exists only from here on
-    return ApiClient(stack.endpoints.api_url, recorder=ctx.recorder)
+    return ApiClient(stack.endpoints.api_url, recorder=ctx.recorder,
+                     request_id=_request_id(request.node))
+
+
+@pytest.fixture
+def request_id(request: pytest.FixtureRequest) -> str:
+    """This test's request id: send it as ``X-Request-ID`` (the ``api`` client does; the browser
+    suite sets it on its contexts) and its failure bundle shows only these requests' log lines."""
+    return _request_id(request.node)
+
+
+def _request_id(item: pytest.Item) -> str:
+    ctx = item.stash.setdefault(CTX, TestContext())
+    if ctx.request_id is None:
+        ctx.request_id = f"{item.config.stash[RUN_ID]}-{node_tag(item.nodeid)}"
+    return ctx.request_id
 
 
 @pytest.fixture
@@ -239,8 +255,13 @@ def render_bundle(ctx: TestContext, run_id: str, stack: Stack | None = None) -> 
     reqs = ctx.recorder.render()
     lines.append(f"requests made ({len(ctx.recorder.exchanges)}):")
     lines += [f"  {r}" for r in reqs] or ["  (none)"]
-    logs = ctx.window.read() if ctx.window else {}
-    lines.append("service log lines during the test:" if logs else "service logs: nothing logged")
+    logs = ctx.window.read(request_id=ctx.request_id) if ctx.window else {}
+    if ctx.request_id:
+        lines.append(f"service log lines during the test (request id {ctx.request_id}, "
+                     "plus lines of no request):" if logs else "service logs: nothing logged")
+    else:
+        lines.append("service log lines during the test:" if logs
+                     else "service logs: nothing logged")
     for service, entries in logs.items():
         lines += [f"  [{service}] {e}" for e in entries]
     return mask("\n".join(lines))

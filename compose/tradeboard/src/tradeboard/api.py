@@ -41,6 +41,7 @@ class RequestMiddleware:
         started = time.perf_counter()
         method, path = scope["method"], scope["path"]  # never the query: it may hold a token
         status_code = 0
+        rid = logs.REQUEST_ID.set(logs.request_id(scope.get("headers") or ()))
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status_code
@@ -66,6 +67,7 @@ class RequestMiddleware:
         finally:
             took = (time.perf_counter() - started) * 1000
             log.info("%s %s %s %.1fms", method, path, status_code, took)
+            logs.REQUEST_ID.reset(rid)
 
     def _early_answer(self, scope: Scope) -> Any:
         path, method = scope["path"], scope["method"]

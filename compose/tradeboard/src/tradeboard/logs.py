@@ -1,18 +1,44 @@
-"""Logging to stdout, one line per event: the stack driver redirects it to a file."""
+"""Logging to stdout, one line per event: the stack driver redirects it to a file.
+
+A request's lines end in ``rid=<id>`` when the caller sent an ``X-Request-ID`` header: test
+suites send one per test and keep only their own lines out of a log many suites share.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import Iterable
+from contextvars import ContextVar
+
+REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="")
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,80}")  # nothing else reaches the log (no injection)
+FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+def request_id(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """The request's ``X-Request-ID`` from ASGI headers when it is a safe token, else ''."""
+    for name, value in headers:
+        if name.lower() == b"x-request-id":
+            text = value.decode("latin-1").strip()
+            return text if _SAFE_ID.fullmatch(text) else ""
+    return ""
+
+
+class RequestIdFormatter(logging.Formatter):
+    """Appends `` rid=<id>`` to the first line of every record logged while serving a request."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        text = super().formatMessage(record)
+        rid = REQUEST_ID.get()
+        return f"{text} rid={rid}" if rid else text
 
 
 def setup(name: str) -> logging.Logger:
-    logging.basicConfig(
-        stream=sys.stdout,
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        force=True,
-    )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(RequestIdFormatter(FORMAT))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     # boto and psycopg chatter is not ours to report; failures reach us as exceptions.
     for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

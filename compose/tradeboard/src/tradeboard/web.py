@@ -28,6 +28,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import logs
+
 STATIC_DIR = Path(__file__).with_name("static")
 INDEX = STATIC_DIR / "index.html"
 
@@ -76,6 +78,7 @@ class RequestLog:
                 status = message["status"]
             await send(message)
 
+        rid = logs.REQUEST_ID.set(logs.request_id(scope.get("headers") or ()))
         try:
             await self.app(scope, receive, send_and_record)
         finally:
@@ -83,6 +86,7 @@ class RequestLog:
             client = scope.get("client")
             log.info("%s %s %s %d %.1fms", client[0] if client else "-", scope["method"],
                      scope["path"], status, elapsed_ms)
+            logs.REQUEST_ID.reset(rid)
 
 
 class NoCache:
@@ -149,8 +153,7 @@ def settings_from_env() -> tuple[str, int, str]:
 
 
 def main() -> int:
-    logging.basicConfig(stream=sys.stdout, level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s", force=True)
+    logs.setup("tradeboard.web")
     try:
         host, port, api_url = settings_from_env()
     except ConfigError as err:

@@ -55,6 +55,7 @@ from lxml import etree
 from .. import E2EError
 from ..masking import SECRETS
 from ..masking import mask as _mask_all
+from . import model as rowmodel  # every case, for the HTML report
 from .model import CaseRecord, Counts, MergeResult, Outcome, SlowCase, SuiteRow, Verdict
 from .render import write_outputs
 
@@ -207,6 +208,7 @@ class _Merger:
         self.failures: list[CaseRecord] = []
         self.flaky: list[CaseRecord] = []
         self.slow_heap: list[tuple[float, int, str, str, str, str]] = []
+        self.cases: list[rowmodel.CaseRow] = []  # every case, for the HTML report
         self.warnings: list[str] = []
         self.missing_attachments: list[str] = []
         self._resolved: dict[tuple[Path, str], str] = {}
@@ -397,6 +399,8 @@ class _Merger:
                 counts.tests += 1
                 counts.passed += 1
                 append(tc)
+                self.cases.append(rowmodel.CaseRow(
+                    group.phase, group.suite, attrib["classname"], attrib["name"], took, "passed"))
                 if len(heap) < SLOWEST or took > heap[0][0]:
                     self.push_slow(group, took, attrib["classname"], attrib["name"])
                 continue
@@ -477,6 +481,7 @@ class _Merger:
         took = _time(tc.get("time"))
         if parsed is None:
             parsed = self.parse(tc, rf)
+        first_try = rowmodel.attempt_from(parsed, took)  # before a rerun adds its attachments
         test = _test_id(classname, name)
         outcome = parsed.outcome
         flaky = False
@@ -527,6 +532,9 @@ class _Merger:
             tc[:] = sorted(tc, key=lambda child: _CHILD_ORDER.get(child.tag, len(_CHILD_ORDER)))
 
         group.counts.add(outcome)
+        rerun = rowmodel.attempt_from(attempt.parsed, attempt.time) if attempt is not None else None
+        self.cases.append(rowmodel.case_row(
+            group.phase, group.suite, classname, name, took, outcome, flaky, first_try, rerun))
         group.suite_xml._elem.append(tc)
         if len(self.slow_heap) < SLOWEST or took > self.slow_heap[0][0]:
             self.push_slow(group, took, classname, name)
@@ -865,6 +873,7 @@ def merge(
         flaky=merger.flaky,
         slowest=merger.slowest(),
         warnings=merger.warnings,
+        cases=merger.cases,
     )
     # The root carries the run's totals for readers that show only the root (and for people).
     root_el = root._elem

@@ -76,6 +76,58 @@ class CaseRecord:
         }
 
 
+@dataclass
+class Attempt:
+    """One run of a test: the first, or its rerun; with that run's own output and attachments."""
+
+    outcome: Outcome
+    message: str = ""
+    text: str = ""
+    stdout: str = ""
+    stderr: str = ""
+    attachments: list[str] = field(default_factory=list)
+    time: float = 0.0
+
+
+@dataclass
+class CaseRow:
+    """Every test case of the run, as the HTML report lists it (passing ones carry no attempts)."""
+
+    phase: str
+    suite: str
+    classname: str
+    name: str
+    time: float
+    outcome: Outcome
+    flaky: bool = False
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def test(self) -> str:
+        return f"{self.classname}::{self.name}" if self.classname else self.name
+
+    @property
+    def status(self) -> str:
+        """``passed``, ``failed`` (errors too), ``skipped`` or ``flaky``: the report's filters."""
+        if self.flaky and self.outcome == "passed":
+            return "flaky"
+        return "failed" if self.outcome in ("failed", "error") else self.outcome
+
+
+def attempt_from(parsed: Any, took: float) -> Attempt:
+    """An :class:`Attempt` from the merge's reading of one testcase element."""
+    return Attempt(parsed.outcome, parsed.message, parsed.text, parsed.stdout, parsed.stderr,
+                   list(parsed.attachments), took)
+
+
+def case_row(phase: str, suite: str, classname: str, name: str, took: float, outcome: Outcome,
+             flaky: bool, first: Attempt | None = None, rerun: Attempt | None = None) -> CaseRow:
+    """A :class:`CaseRow`; the merge calls this for every case it counts."""
+    attempts = [a for a in (first, rerun) if a is not None]
+    return CaseRow(phase, suite, classname, name, took, outcome, flaky,
+                   attempts if rerun is not None or outcome != "passed" else [])
+
+
 @dataclass(frozen=True)
 class SlowCase:
     phase: str
@@ -144,6 +196,8 @@ class MergeResult:
     slowest: list[SlowCase]
     warnings: list[str]
     outputs: dict[str, Path] = field(default_factory=dict)
+    cases: list[CaseRow] = field(default_factory=list)  # every case, for the HTML report
+    environment: dict[str, str] = field(default_factory=dict)  # filled when the report is written
 
     @property
     def ok(self) -> bool:
@@ -163,6 +217,7 @@ class MergeResult:
             "flaky": [case.brief() for case in self.flaky],
             "slowest": [asdict(slow) for slow in self.slowest],
             "warnings": list(self.warnings),
+            "environment": dict(self.environment),
         }
 
 

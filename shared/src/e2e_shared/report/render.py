@@ -5,15 +5,20 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
+import shlex
 from pathlib import Path
 from urllib.parse import quote
 
 from junitparser import JUnitXml
 
-from .model import CaseRecord, MergeResult, SuiteRow, iso_utc, summary_line
+from .environment import collect
+from .model import Attempt, CaseRow, MergeResult, SuiteRow, iso_utc, summary_line
 
 MD_MAX_FAILURES = 50  # GitHub caps a step summary at 1 MiB
 HTML_MAX_FAILURES = 200
+HTML_MAX_CASES = 20_000  # rows of the tests table; past that, passing tests are left out
+_IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp"})
 BUNDLE_MAX_CHARS = 20_000  # per block of a failure bundle; the tail is kept (log tails matter)
 STATUS_MARK = {"passed": "✅", "failed": "❌", "skipped": "⏭️", "flaky": "⚠️", "empty": "∅"}
 
@@ -23,6 +28,8 @@ def write_outputs(
 ) -> None:
     """Write the four reports into ``out_dir`` and record their paths in ``result.outputs``."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    if not result.environment:
+        result.environment = collect()
     outputs = {
         "junit": out_dir / "junit.xml",
         "summary_json": out_dir / "summary.json",
@@ -153,6 +160,29 @@ display:inline-block}
 details{border:1px solid #d0d7de;border-radius:6px;margin:6px 0;padding:4px 10px}
 details summary{cursor:pointer}details .msg{color:#cf222e}
 .warn li{color:#9a6700}.muted{color:#57606a}
+.filters{display:flex;flex-wrap:wrap;gap:6px;align-items:center;margin:6px 0 10px}
+.filters button{border:1px solid #d0d7de;background:#f6f8fa;border-radius:14px;padding:2px 10px;
+cursor:pointer;font:inherit}.filters button.on{background:#0969da;color:#fff;border-color:#0969da}
+.filters .n{opacity:.75}#q{flex:1;min-width:220px;padding:4px 8px;border:1px solid #d0d7de;
+border-radius:6px;font:inherit}
+#tests td.msg{color:#cf222e;max-width:320px;overflow:hidden;text-overflow:ellipsis;
+white-space:nowrap}#tests code{overflow-wrap:anywhere}#tests th:nth-child(3){width:50%}
+#tests tr[data-s=skipped] td.msg{color:#57606a}
+#tests td:first-child::before{content:'';display:inline-block;width:10px;height:10px;
+border-radius:50%;margin-right:6px;background:#2da44e}
+#tests tr[data-s=failed] td:first-child::before{background:#cf222e}
+#tests tr[data-s=skipped] td:first-child::before{background:#8c959f}
+#tests tr[data-s=flaky] td:first-child::before{background:#d4a72c}
+#tests td.ps,#tests td:first-child{white-space:nowrap}
+.group{border-left:3px solid #cf222e;padding-left:10px;margin:10px 0}
+.ghead{margin:4px 0}.count{font-weight:700;color:#cf222e}
+.attempt{border-top:1px dashed #d0d7de;margin-top:6px;padding-top:6px}
+.ahead{margin-bottom:4px}.msg{color:#cf222e}
+.shots img{max-width:360px;max-height:240px;border:1px solid #d0d7de;border-radius:4px;
+margin:4px 8px 4px 0}
+code.cmd{background:#f6f8fa;padding:1px 6px;border-radius:4px}
+button.copy{font-size:11px;padding:0 6px;cursor:pointer}
+table.env th{width:180px;color:#57606a;font-weight:500}
 """
 
 
@@ -174,10 +204,7 @@ def attachment_href(path: str, out_dir: Path) -> str | None:
     """
     if "://" in path:
         return None
-    target = Path(path)
-    if not target.is_absolute():
-        target = out_dir.resolve() / target
-    rel = os.path.relpath(target, out_dir.resolve())
+    rel = os.path.relpath(_resolve(path, out_dir), out_dir.resolve())
     return quote(rel.replace(os.sep, "/"))
 
 
@@ -248,39 +275,214 @@ def _suites_table(result: MergeResult) -> str:
     return head + "".join(rows) + "</table>"
 
 
-def _bundle(case: CaseRecord, out_dir: Path) -> str:
-    parts = [
-        f"<details><summary><code>{_e(case.phase)}-{_e(case.suite)}</code> "
-        f"<b>{_e(case.test)}</b> <span class='msg'>{'flaky' if case.flaky else case.outcome}: "
-        f"{_e(case.message.strip().splitlines()[0] if case.message.strip() else '')}</span>"
-        f"</summary>"
-    ]
-    for label, text in (("failure", case.text), ("system-out", case.stdout),
-                        ("system-err", case.stderr)):
+_E_LINE = re.compile(r"^E {2,}(\S.*)$", re.MULTILINE)
+
+
+def _headline(message: str, text: str = "") -> str:
+    """What a failure says in one line, and what groups identical failures: pytest's first
+    ``E   `` line of the text (the exception as raised) when there is one, else the first line
+    of the message, else of the text. pytest's own ``message`` may be a source line instead."""
+    match = _E_LINE.search(text or "")
+    if match:
+        return match.group(1).strip()
+    for source in (message, text):
+        if source and source.strip():
+            return source.strip().splitlines()[0].strip()
+    return ""
+
+
+def _resolve(path: str, out_dir: Path) -> Path:
+    """An attachment's file: absolute as recorded, else relative to the reports folder (how the
+    merge records them) or, for older files, to the workspace (the current directory)."""
+    target = Path(path)
+    if target.is_absolute():
+        return target
+    beside, workspace = out_dir.resolve() / target, Path.cwd() / target
+    if beside.exists():
+        return beside
+    if workspace.exists() or target.parts[:1] == (out_dir.resolve().name,):  # "reports/..."
+        return workspace
+    return beside
+
+
+def _shown(target: Path) -> str:
+    """A path as a command typed in the workspace takes it: relative when inside it."""
+    try:
+        return str(target.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(target)
+
+
+def _attachments(paths: list[str], out_dir: Path) -> str:
+    """Screenshots shown, traces with the command that opens them, other files linked."""
+    if not paths:
+        return ""
+    images, items = [], []
+    for path in paths:
+        href = attachment_href(path, out_dir)
+        name = _e(Path(path).name or path)
+        if href is None:
+            items.append(f"<li>{_e(path)}</li>")
+            continue
+        if Path(path).suffix.lower() in _IMAGE_SUFFIXES:
+            images.append(f"<a href='{_e(href)}'><img src='{_e(href)}' alt='{name}' "
+                          f"loading='lazy'></a>")
+        elif Path(path).name.endswith("trace.zip"):
+            command = f"playwright show-trace {shlex.quote(_shown(_resolve(path, out_dir)))}"
+            items.append(f"<li><a href='{_e(href)}'>{name}</a> · open it: <code class='cmd'>"
+                         f"{_e(command)}</code> <button class='copy' type='button'>copy</button>"
+                         "</li>")
+        else:
+            items.append(f"<li><a href='{_e(href)}'>{name}</a> <span class='muted'>{_e(path)}"
+                         "</span></li>")
+    out = "<div class='muted'>attachments</div>"
+    if images:
+        out += "<div class='shots'>" + "".join(images) + "</div>"
+    if items:
+        out += "<ul>" + "".join(items) + "</ul>"
+    return out
+
+
+def _attempt(index: int, total: int, attempt: Attempt, out_dir: Path) -> str:
+    label = "rerun" if index == 2 else "first attempt" if total > 1 else "result"
+    status = "failed" if attempt.outcome in ("failed", "error") else attempt.outcome
+    parts = [f"<div class='attempt a-{status}'><div class='ahead'><span class='dot s-{status}'>"
+             f"</span><b>attempt {index}</b> ({label}): {attempt.outcome}"
+             f" · {attempt.time:.2f}s"]
+    headline = _headline(attempt.message, attempt.text)
+    if headline:
+        parts.append(f" · <span class='msg'>{_e(headline)}</span>")
+    parts.append("</div>")
+    for name, text in (("failure", attempt.text), ("system-out", attempt.stdout),
+                       ("system-err", attempt.stderr)):
         if text and text.strip():
-            parts.append(f"<div class='muted'>{label}</div><pre>{_e(_tail(text))}</pre>")
-    if case.attachments:
-        links = []
-        for path in case.attachments:
-            href = attachment_href(path, out_dir)
-            name = _e(Path(path).name or path)
-            links.append(f"<li><a href='{_e(href)}'>{name}</a> <span class='muted'>{_e(path)}"
-                         "</span></li>" if href else f"<li>{_e(path)}</li>")
-        parts.append("<div class='muted'>attachments</div><ul>" + "".join(links) + "</ul>")
+            parts.append(f"<div class='muted'>{name}</div><pre>{_e(_tail(text))}</pre>")
+    parts.append(_attachments(attempt.attachments, out_dir))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _case_details(case: CaseRow, anchor: str, out_dir: Path, headline: str) -> str:
+    """One failed or flaky test: a section per attempt with that attempt's own attachments."""
+    label = "flaky" if case.flaky else case.outcome
+    parts = [f"<details id='{anchor}'><summary><code>{_e(case.phase)}-{_e(case.suite)}</code> "
+             f"<b>{_e(case.test)}</b> <span class='msg'>{label}: {_e(headline)}</span>"
+             f" <span class='muted'>{case.time:.2f}s, {len(case.attempts)} "
+             f"attempt{'s' if len(case.attempts) != 1 else ''}</span></summary>"]
+    parts += [_attempt(i, len(case.attempts), a, out_dir)
+              for i, a in enumerate(case.attempts, start=1)]
     parts.append("</details>")
     return "".join(parts)
+
+
+# Ids that differ between otherwise identical failures (a watchlist's UUID, a port, an object id).
+_VARYING = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+                      r"|\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*\d)[0-9a-f]{12,}\b"
+                      r"|(?<=:)\d{2,5}\b")
+
+
+def _failure_groups(failed: list[tuple[str, CaseRow]]) -> list[tuple[str, list[tuple[str, CaseRow]]]]:
+    """Failed cases grouped by headline (ids and ports aside), biggest group first, then in
+    running order; each group shown under its first member's headline."""
+    groups: dict[str, list[tuple[str, CaseRow]]] = {}
+    shown: dict[str, str] = {}
+    for anchor, case in failed:
+        last = case.attempts[-1] if case.attempts else None
+        headline = _headline(last.message, last.text) if last else case.outcome
+        key = _VARYING.sub("#", headline)
+        shown.setdefault(key, headline)
+        groups.setdefault(key, []).append((anchor, case))
+    ordered = sorted(groups.items(), key=lambda kv: -len(kv[1]))
+    return [(shown[key], members) for key, members in ordered]
+
+
+def _environment(env: dict[str, str]) -> str:
+    if not env:
+        return "<p class='muted'>Not recorded.</p>"
+    return ("<table class='env'>" + "".join(
+        f"<tr><th>{_e(k)}</th><td><code>{_e(v)}</code></td></tr>" for k, v in env.items())
+        + "</table>")
+
+
+def _tests_table(rows: list[tuple[str | None, CaseRow]], total: int) -> str:
+    counts: dict[str, int] = {}
+    for _, case in rows:
+        counts[case.status] = counts.get(case.status, 0) + 1
+    buttons = "".join(
+        f"<button type='button' data-f='{s}'{' class=on' if s == 'all' else ''}>{s} "
+        f"<span class='n'>{len(rows) if s == 'all' else counts.get(s, 0)}</span></button>"
+        for s in ("all", "failed", "flaky", "passed", "skipped"))
+    parts = [f"<div class='filters'>{buttons}<input id='q' type='search' "
+             "placeholder='search tests, phases, suites, messages' aria-label='search'>"
+             " <span class='muted'><span id='shown'>" + str(len(rows)) + "</span> shown</span>"
+             "</div>"]
+    if total > len(rows):
+        parts.append(f"<p class='muted'>{total - len(rows)} passing tests not listed (over "
+                     f"{HTML_MAX_CASES} cases); every case is in junit.xml.</p>")
+    parts.append("<table id='tests'><thead><tr><th>status</th><th>phase-suite</th><th>test</th>"
+                 "<th class='n'>duration</th><th class='n'>attempts</th><th>headline</th></tr>"
+                 "</thead><tbody>")
+    for anchor, case in rows:
+        status = case.status
+        name = _e(case.test)
+        if anchor:
+            name = f"<a href='#{anchor}'>{name}</a>"
+        last = case.attempts[-1] if case.attempts else None
+        first = case.attempts[0] if case.attempts else None
+        shown = first if status == "flaky" else last
+        headline = _headline(shown.message, shown.text) if shown else ""
+        # Compact rows (end tags left out, the dot drawn by CSS): 20,000 of them must stay light.
+        title = f" title='{_e(headline[:500])}'" if len(headline) > 200 else ""
+        parts.append(
+            f"<tr data-s='{status}'><td>{status}<td class=ps>{_e(case.phase)}-{_e(case.suite)}"
+            f"<td><code>{name}</code><td class=n>{case.time:.2f}s"
+            f"<td class=n>{len(case.attempts) or 1}<td class=msg{title}>{_e(headline[:200])}"
+            "</tr>")
+    parts.append("</tbody></table>")
+    return "".join(parts)
+
+
+def _listed(cases: list[CaseRow]) -> list[CaseRow]:
+    """Every case, or (over ``HTML_MAX_CASES``) every case that did not simply pass, then as
+    many passing ones as fit."""
+    if len(cases) <= HTML_MAX_CASES:
+        return cases
+    other = [c for c in cases if c.status != "passed"]
+    room = max(HTML_MAX_CASES - len(other), 0)
+    passed = [c for c in cases if c.status == "passed"][:room]
+    keep = {id(c) for c in other + passed}
+    return [c for c in cases if id(c) in keep]
+
+
+def _fallback_cases(result: MergeResult) -> list[CaseRow]:
+    """Cases from the failure records when the merge gave none (an older caller)."""
+    rows = []
+    for rec in result.failures + [f for f in result.flaky if f not in result.failures]:
+        attempt = Attempt(rec.outcome if not rec.flaky else "failed", rec.message, rec.text,
+                          rec.stdout, rec.stderr, list(rec.attachments), rec.time)
+        rows.append(CaseRow(rec.phase, rec.suite, rec.classname, rec.name, rec.time,
+                            rec.outcome, rec.flaky, [attempt]))
+    return rows
 
 
 def render_html(result: MergeResult, out_dir: Path) -> str:
     verdict = result.verdict
     started = f"started {iso_utc(result.started)} UTC · " if result.started is not None else ""
+    cases = result.cases or _fallback_cases(result)
+    listed = _listed(cases)
+    anchors: dict[int, str] = {}
+    for index, case in enumerate(c for c in cases if c.status in ("failed", "flaky")):
+        anchors[id(case)] = f"case-{index + 1}"
+    failed = [(anchors[id(c)], c) for c in cases if c.status == "failed"]
+    flaky = [(anchors[id(c)], c) for c in cases if c.status == "flaky"]
     body = [
         f"<header><h1>E2E report <span class='verdict {verdict}'>{verdict.upper()}</span>"
         f"{' <span class=muted>(strict)</span>' if result.strict else ''}</h1>",
         f"<p class='line'>{_e(summary_line(result))}</p>",
         f"<p class='muted'>{started}<a href='junit.xml'>junit.xml</a> · "
-        "<a href='summary.json'>summary.json</a> · <a href='summary.md'>summary.md</a></p>"
-        "</header>",
+        "<a href='summary.json'>summary.json</a> · <a href='summary.md'>summary.md</a> · "
+        "<a href='#tests-section'>tests</a> · <a href='#failures'>failures</a> · "
+        "<a href='#environment'>environment</a></p></header>",
     ]
     if result.warnings:
         body.append("<section id='warnings'><h2>Warnings</h2><ul class='warn'>"
@@ -288,32 +490,75 @@ def render_html(result: MergeResult, out_dir: Path) -> str:
     body.append(f"<section id='timeline'><h2>Timeline</h2>{_timeline(result)}</section>")
     body.append(f"<section id='suites'><h2>Phases and suites</h2>{_suites_table(result)}"
                 "</section>")
-    body.append(f"<section id='failures'><h2>Failures ({len(result.failures)})</h2>")
-    if result.failures:
-        body += [_bundle(case, out_dir) for case in result.failures[:HTML_MAX_FAILURES]]
-        if len(result.failures) > HTML_MAX_FAILURES:
-            body.append(f"<p class='muted'>… and {len(result.failures) - HTML_MAX_FAILURES} more"
+    groups = _failure_groups(failed)
+    body.append(f"<section id='failures'><h2>Failures ({len(failed)}"
+                f"{f', {len(groups)} distinct' if len(groups) != len(failed) else ''})</h2>")
+    if failed:
+        shown = 0
+        for headline, members in groups:
+            if shown >= HTML_MAX_FAILURES:
+                break
+            if len(members) > 1:
+                body.append(f"<div class='group'><div class='ghead'><span class='count'>"
+                            f"{len(members)}×</span> <span class='msg'>{_e(headline)}</span></div>")
+            for anchor, case in members[: max(HTML_MAX_FAILURES - shown, 0)]:
+                body.append(_case_details(case, anchor, out_dir, headline))
+                shown += 1
+            if len(members) > 1:
+                body.append("</div>")
+        if len(failed) > HTML_MAX_FAILURES:
+            body.append(f"<p class='muted'>… and {len(failed) - HTML_MAX_FAILURES} more"
                         " in summary.json and junit.xml</p>")
     else:
         body.append("<p class='muted'>None.</p>")
     body.append("</section>")
     verb = "counted as failed (strict)" if result.strict else "passed on their rerun"
-    body.append(f"<section id='flaky'><h2>Flaky ({len(result.flaky)})</h2>")
-    if result.flaky:
+    body.append(f"<section id='flaky'><h2>Flaky ({len(flaky)})</h2>")
+    if flaky:
         body.append(f"<p class='muted'>Failed once, {verb}.</p>")
-        body += [_bundle(case, out_dir) for case in result.flaky[:HTML_MAX_FAILURES]]
+        for anchor, case in flaky[:HTML_MAX_FAILURES]:
+            first = case.attempts[0] if case.attempts else None
+            headline = _headline(first.message, first.text) if first else ""
+            body.append(_case_details(case, anchor, out_dir, headline))
     else:
         body.append("<p class='muted'>None.</p>")
     body.append("</section>")
+    body.append(f"<section id='tests-section'><h2>Tests ({len(cases)})</h2>"
+                f"{_tests_table([(anchors.get(id(c)), c) for c in listed], len(cases))}</section>")
     body.append(f"<section id='slowest'><h2>Slowest {len(result.slowest)}</h2><table><tr>"
                 "<th class='n'>time</th><th>phase-suite</th><th>test</th></tr>")
     body += [f"<tr><td class='n'>{s.time:.2f}s</td><td>{_e(s.phase)}-{_e(s.suite)}</td>"
              f"<td><code>{_e(s.test)}</code></td></tr>" for s in result.slowest]
     body.append("</table></section>")
+    body.append(f"<section id='environment'><h2>Environment</h2>"
+                f"{_environment(result.environment)}</section>")
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
         f"<title>E2E report: {verdict}</title><style>{_CSS}</style></head><body><main>"
         + "\n".join(body)
-        + "</main></body></html>\n"
+        + f"</main><script>{_SCRIPT}</script></body></html>\n"
     )
+
+
+# Filter by status, search, copy a trace command; nothing is fetched.
+_SCRIPT = """
+(function(){var q=document.getElementById('q');if(!q)return;
+var rows=[].slice.call(document.querySelectorAll('#tests tbody tr'));var f='all';
+var btns=[].slice.call(document.querySelectorAll('.filters button'));
+function apply(){var t=q.value.trim().toLowerCase(),n=0;rows.forEach(function(r){
+var ok=(f==='all'||r.dataset.s===f)&&(!t||r.textContent.toLowerCase().indexOf(t)>=0);
+r.hidden=!ok;if(ok)n++;});document.getElementById('shown').textContent=n;
+location.replace('#'+(f==='all'&&!t?'':'f='+f+(t?'&q='+encodeURIComponent(t):'')));}
+btns.forEach(function(b){b.addEventListener('click',function(){f=b.dataset.f;
+btns.forEach(function(o){o.classList.toggle('on',o===b);});apply();});});
+q.addEventListener('input',apply);
+var m=/f=(\\w+)(?:&q=([^&]*))?/.exec(location.hash);if(m){f=m[1];q.value=decodeURIComponent(m[2]||'');
+btns.forEach(function(o){o.classList.toggle('on',o.dataset.f===f);});apply();}
+document.addEventListener('click',function(e){var b=e.target.closest('button.copy');if(!b)return;
+var c=b.previousElementSibling.textContent;if(navigator.clipboard)navigator.clipboard.writeText(c);
+b.textContent='copied';});
+var h=location.hash.slice(1);if(/^case-/.test(h)){var d=document.getElementById(h);if(d)d.open=true;}
+window.addEventListener('hashchange',function(){var d=document.getElementById(location.hash.slice(1));
+if(d&&d.tagName==='DETAILS')d.open=true;});})();
+"""
