@@ -128,7 +128,8 @@ def load_settings(root: Path | None = None, *, profile: str | None = None,
     target = target or os.environ.get("E2E_TARGET") or None
     chosen = profile or os.environ.get("E2E_PROFILE") or ("remote" if target else None)
     if chosen is None:
-        chosen = read_state(root / tool.get("state_dir", ".e2e") / "state.json").get("driver", "")
+        recorded = read_state(root / tool.get("state_dir", ".e2e") / "state.json").get("driver")
+        chosen = recorded if recorded in PROFILES else ""  # a corrupt file must not block stack.down
     chosen = chosen or "embedded"
     if chosen not in PROFILES:
         raise E2EError(f"unknown stack profile {chosen!r}", f"use one of: {', '.join(PROFILES)}")
@@ -141,11 +142,16 @@ def load_settings(root: Path | None = None, *, profile: str | None = None,
 
 
 def read_state(path: Path) -> dict[str, Any]:
-    """The state file's content, or ``{}`` when there is none or it is unreadable."""
+    """The state file's content, or ``{}`` when there is none or it is unreadable or not an object.
+
+    Lenient on purpose: choosing a driver must not fail on a corrupt file (``stack.down`` has to
+    work then). What trusts the content loads it with ``StackState.load``, which validates it.
+    """
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return data if isinstance(data, dict) else {}
 
 
 def endpoints(settings: Settings | None = None) -> Endpoints:
@@ -156,5 +162,7 @@ def endpoints(settings: Settings | None = None) -> Endpoints:
         base = {k: v for k, v in base.items() if "{" not in str(v)}  # local templates don't apply
         base.update(settings.targets()[settings.target])
         return Endpoints.from_mapping(base).with_env()
-    state = read_state(settings.state_file)
-    return Endpoints.from_mapping(state.get("endpoints", {})).with_env()
+    from .state import StackState
+
+    state = StackState.load(settings.state_file, settings.root)  # a corrupt file: one line, not ''
+    return Endpoints.from_mapping(state.endpoints if state else {}).with_env()
