@@ -192,6 +192,8 @@ def stop_group(pid: int, *, proof: Proof, sig: signal.Signals = signal.SIGTERM, 
     (``proof.owner``) is stopped. Returns True when nothing of the group is left.
     """
     pgid = pid
+    if refusal(pid, group=True):
+        return False  # never ours to stop, whatever the proof says
     if signal_proven(pid, sig, proof=proof, group=not leader_only):
         pass
     elif proof.owner and proof.fails(pid) == "it is gone" and marked_leftovers(pgid, proof.owner):
@@ -206,6 +208,8 @@ def stop_group(pid: int, *, proof: Proof, sig: signal.Signals = signal.SIGTERM, 
 
 def kill_group(pid: int, *, proof: Proof, timeout: float = 5.0) -> bool:
     """SIGKILL a whole group at once, as a crash would, if ``proof`` holds; return once it is gone."""
+    if refusal(pid, group=True):
+        return False
     if not signal_proven(pid, signal.SIGKILL, proof=proof, group=True):
         return not group_members(pid)
     return _wait_group_gone(pid, timeout, 0.02)
