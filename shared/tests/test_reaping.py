@@ -282,3 +282,19 @@ def test_down_works_from_the_state_file_and_markers_when_the_pyproject_is_broken
     # The recorded (or marked) stop signal was used, not a default: no config needed for it.
     assert "stopped by SIGINT" in (driver.state_dir / "logs" / "tiny.log").read_text()
     assert not (driver.state_dir / "data").exists()
+
+
+def test_commands_that_need_the_state_say_it_is_corrupt_and_how_out(root, tmp_path):
+    from e2e_shared.stackops import require_up
+    from e2e_shared.state import StateCorrupt
+
+    driver = _driver(root, tmp_path)
+    driver.settings.state_file.parent.mkdir(parents=True)
+    driver.settings.state_file.write_text('{"driver": "embedded", "services": {"db": {"pid": "12"}}}')
+    for command in (lambda: require_up(driver), lambda: driver.restart("db"), driver.endpoints):
+        with pytest.raises(StateCorrupt) as info:
+            command()
+        assert info.value.cause == (f"{driver.settings.state_file} is corrupt "
+                                    '(services.db.pid is "12", expected int)')
+        assert info.value.hint == "run `invoke stack.down` to stop what this workspace started and clear it"
+    assert driver.dead_services() == []  # a failure bundle must not fail on it

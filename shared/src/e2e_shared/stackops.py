@@ -91,6 +91,7 @@ def require_up(driver: StackDriver, wait: float = 0.0) -> None:
     """
     from .waits import Poll, WaitTimeout, wait_until
 
+    getattr(driver, "check_state", lambda: None)()  # a corrupt state file: say so, not "not ready"
     rows = driver.status()
     hopeless = driver.dead_services() or any(r.state == "not started" for r in rows)
     if wait and not hopeless and not all(r.ready for r in rows):

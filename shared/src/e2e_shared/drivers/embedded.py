@@ -320,6 +320,10 @@ class EmbeddedDriver(StackDriver):
                          + (" and clear the state file" if corrupt else ""))
         return lines
 
+    def check_state(self) -> None:
+        """Raise :class:`StateCorrupt` (one line, with the way out) when the state file is corrupt."""
+        self._load()
+
     def dead_services(self) -> list[str]:
         state, _corrupt = reaping.load_tolerant(self.settings.state_file, self.settings.root)
         if state is None:
@@ -353,8 +357,9 @@ class EmbeddedDriver(StackDriver):
             _svc, _state, st = self._service_state(service)
             if self._alive(st):
                 procs.kill_group(st.pid, proof=self._proof(st))
-            wait_until(lambda: not self._alive(st),
-                       what=f"{service} (pid {st.pid}) to be gone", timeout=5.0, log=st.log)
+                # Every process of the group (postgres backends too) must be gone before a restart.
+                wait_until(lambda: not procs.group_members(st.pid),
+                           what=f"{service} (pid {st.pid}) to be gone", timeout=5.0, log=st.log)
 
     def start(self, service: str, *, echo: Echo = print) -> None:
         with locked(self.state_dir):
