@@ -298,3 +298,21 @@ def test_commands_that_need_the_state_say_it_is_corrupt_and_how_out(root, tmp_pa
                                     '(services.db.pid is "12", expected int)')
         assert info.value.hint == "run `invoke stack.down` to stop what this workspace started and clear it"
     assert driver.dead_services() == []  # a failure bundle must not fail on it
+
+
+def test_an_entry_from_before_markers_is_ours_by_create_time_and_where_it_runs(root, tmp_path, cleanup):
+    driver = _driver(root, tmp_path)
+    driver.state_dir.mkdir(parents=True)
+    env = without_markers(dict(os.environ))
+    old = procs.spawn([sys.executable, "-c", "import signal; signal.pause()"], log=tmp_path / "old.log",
+                      env=env, cwd=driver.state_dir)
+    cleanup.append(old)
+    started = psutil.Process(old.pid).create_time()
+    # As main wrote it: no stop signal, no marker on the process.
+    StackState(services={"tiny": ServiceState(pid=old.pid, started=started, port=0)}).save(
+        driver.settings.state_file)
+    assert {r.name: r.state for r in driver.status()}["tiny"] == "running"
+    messages: list[str] = []
+    driver.down(keep=True, echo=messages.append)
+    assert messages == [f"tiny: stopped (pid {old.pid})"]
+    assert old.wait(timeout=5) is not None

@@ -83,6 +83,9 @@ class Proof:
     owner: str = ""
     started: float | None = None
     popen: subprocess.Popen[bytes] | None = field(default=None, compare=False)
+    # For entries written before services carried markers: the create time plus a cwd under,
+    # or a command line naming, one of these folders (the workspace, its state directory).
+    legacy: tuple[str, ...] = ()
 
     def fails(self, pid: int) -> str | None:
         """Why ``pid`` is not (or no longer) ours, or None when the proof holds."""
@@ -101,9 +104,19 @@ class Proof:
             return "it is gone"
         except psutil.AccessDenied:
             return "it may not be inspected"
-        if abs(created - self.started) >= SAME_PROCESS or not carries(pid, self.owner):
+        if abs(created - self.started) >= SAME_PROCESS:
+            return f"now `{describe(pid)}`"
+        if not carries(pid, self.owner) and not (self.legacy and _lives_in(proc, self.legacy)):
             return f"now `{describe(pid)}`"
         return None
+
+
+def _lives_in(proc: psutil.Process, folders: tuple[str, ...]) -> bool:
+    try:
+        cwd, cmdline = proc.cwd(), " ".join(proc.cmdline())
+    except (psutil.Error, OSError):
+        return False
+    return any(cwd == f or cwd.startswith(f.rstrip("/") + "/") or f in cmdline for f in folders if f)
 
 
 def refusal(target: int, *, group: bool) -> str | None:

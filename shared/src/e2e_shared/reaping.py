@@ -36,22 +36,25 @@ def to_signal(name: str, default: signal.Signals = signal.SIGTERM) -> signal.Sig
     return signal.Signals[name] if name in signal.Signals.__members__ else default
 
 
-def proof_of(st: ServiceState, owner: str) -> Proof:
-    return Proof(owner=owner, started=st.started)
+def proof_of(st: ServiceState, owner: str, root: Path | None = None) -> Proof:
+    """The proof for a recorded service. An entry without a stop signal was written before
+    services carried markers: for it, a cwd or command line in the workspace stands in."""
+    legacy = () if st.stop_signal else tuple(str(p) for p in (owner, root) if p)
+    return Proof(owner=owner, started=st.started, legacy=legacy)
 
 
-def why_not_ours(st: ServiceState, owner: str) -> str | None:
+def why_not_ours(st: ServiceState, owner: str, root: Path | None = None) -> str | None:
     """None when the recorded service still runs and is ours; else why not (or :data:`GONE`)."""
     if not st.pid:
         return GONE
-    return proof_of(st, owner).fails(st.pid)
+    return proof_of(st, owner, root).fails(st.pid)
 
 
 def stop_recorded(name: str, st: ServiceState, owner: str, sig: signal.Signals, echo: Echo,
-                  grace: float = 5.0) -> bool:
+                  grace: float = 5.0, root: Path | None = None) -> bool:
     """Stop one service named in the state file, if it is still ours; True when it was stopped."""
-    why = why_not_ours(st, owner)
-    proof = proof_of(st, owner)
+    why = why_not_ours(st, owner, root)
+    proof = proof_of(st, owner, root)
     if why is None:
         clean = procs.stop_group(st.pid, proof=proof, sig=sig, grace=grace, leader_only=True)
         echo(f"{name}: stopped (pid {st.pid})" + ("" if clean else "; some processes resisted SIGKILL"))
@@ -170,7 +173,7 @@ def teardown(state_dir: Path, root: Path | None, *, keep: bool, echo: Echo,
                 st = state.services[name]
                 sig = to_signal(st.stop_signal, (signals or {}).get(name, signal.SIGTERM))
                 known.append(st.pid)
-                if stop_recorded(name, st, owner, sig, echo):
+                if stop_recorded(name, st, owner, sig, echo, root=root):
                     ports.append(st.port)
                 did = True
         why = "but the state file is corrupt" if corrupt else "but not in the state file"
@@ -199,7 +202,7 @@ def prepare_up(state_dir: Path, root: Path | None, echo: Echo) -> StackState | N
     known: list[int] = []
     if state is not None:
         for name, st in state.services.items():
-            why = why_not_ours(st, owner)
+            why = why_not_ours(st, owner, root)
             if why is None:
                 known.append(st.pid)
             elif why != GONE:

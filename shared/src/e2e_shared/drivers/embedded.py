@@ -62,10 +62,10 @@ class EmbeddedDriver(StackDriver):
 
     def _alive(self, st: ServiceState | None) -> bool:
         """Running and provably ours: same create time and our marker, not merely the same pid."""
-        return bool(st) and reaping.why_not_ours(st, self.owner) is None
+        return bool(st) and reaping.why_not_ours(st, self.owner, self.settings.root) is None
 
     def _proof(self, st: ServiceState) -> procs.Proof:
-        return reaping.proof_of(st, self.owner)
+        return reaping.proof_of(st, self.owner, self.settings.root)
 
     # --- readiness ---------------------------------------------------------------------
     def _check(self, svc: ServiceDef, port: int) -> Poll:
@@ -303,7 +303,7 @@ class EmbeddedDriver(StackDriver):
         lines = [f"error: {corrupt.cause}"] if corrupt else []
         known = []
         for name, st in (state.services.items() if state else []):
-            why = reaping.why_not_ours(st, self.owner)
+            why = reaping.why_not_ours(st, self.owner, self.settings.root)
             if why is None:
                 known.append(st.pid)
             elif why != reaping.GONE:
