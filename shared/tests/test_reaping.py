@@ -316,3 +316,14 @@ def test_an_entry_from_before_markers_is_ours_by_create_time_and_where_it_runs(r
     driver.down(keep=True, echo=messages.append)
     assert messages == [f"tiny: stopped (pid {old.pid})"]
     assert old.wait(timeout=5) is not None
+
+
+def test_a_suite_that_takes_the_stack_down_itself_does_not_stop_its_own_run(
+        root, tmp_path, cleanup, monkeypatch):
+    driver = _driver(root, tmp_path)
+    job, child = _leftover_job(driver, tmp_path, cleanup, live=True)
+    monkeypatch.setenv("E2E_RUN_ID", "run1")  # as inside that run's pytest (--e2e-autostart)
+    messages: list[str] = []
+    driver.down(echo=messages.append)
+    assert not any(m.startswith("suite run") for m in messages)
+    assert _alive(job) and _alive(child)

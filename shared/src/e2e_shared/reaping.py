@@ -9,13 +9,14 @@ never removed while a process still holds it.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from . import procs
-from .ownership import JOB, SERVICE, Owned, group_heads, holders, owned_processes, owner_id
+from .ownership import JOB, RUN_ID_ENV, SERVICE, Owned, group_heads, holders, owned_processes, owner_id
 from .procs import Proof
 from .state import ServiceState, StackState, StateCorrupt, locked
 from .waits import WaitTimeout, wait_until
@@ -93,7 +94,10 @@ def reap_jobs(owner: str, echo: Echo, *, live_too: bool) -> list[Owned]:
     """Stop suite runs of this workspace whose ``invoke`` is gone (and, with ``live_too``, those of
     a live run as well). One line each; returns what was stopped."""
     stopped = []
+    mine = os.environ.get(RUN_ID_ENV, "")  # a suite that brings the stack up or down itself
     for o in group_heads(owned_processes(owner, JOB)):
+        if o.pgid == os.getpgid(0) or (mine and o.run_id == mine):
+            continue  # the run this command is part of
         live = o.run_live()
         if live and not live_too:
             continue
@@ -114,12 +118,14 @@ def stray_services(owner: str, known: Iterable[int]) -> list[Owned]:
     return [o for o in group_heads(found) if o.pid not in known and o.pgid not in known]
 
 
-def reap_services(owner: str, known: Iterable[int], echo: Echo, *, why: str) -> list[Owned]:
+def reap_services(owner: str, known: Iterable[int], echo: Echo, *, why: str,
+                  then: str = "") -> list[Owned]:
+    """Stop services of ours the state file does not (validly) name; one line each."""
     out = []
     for o in stray_services(owner, known):
         ok = stop_owned(o, owner)
         echo(f"{o.name}: found running by its marker (pid {o.pid}, stack {o.stack_id or '?'}) "
-             f"{why}; " + ("stopped" if ok else "stop sent; some processes resisted"))
+             f"{why}; " + (f"stopped{then}" if ok else "stop sent; some processes resisted"))
         out.append(o)
     return out
 
@@ -209,7 +215,7 @@ def prepare_up(state_dir: Path, root: Path | None, echo: Echo) -> StackState | N
                 echo(f"{name}: pid {st.pid} is no longer ours ({why}); forgotten")
                 st.pid, st.started = 0, 0.0  # keeps its port: its dependents were configured with it
     why = "but the state file is corrupt" if corrupt else "but not in the state file"
-    reap_services(owner, known, echo, why=why + "; it is started afresh")
+    reap_services(owner, known, echo, why=why, then=" (not adopted: what is asked for starts afresh)")
     if corrupt is not None:
         state_file.unlink(missing_ok=True)
     return state
