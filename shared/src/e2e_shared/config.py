@@ -128,8 +128,7 @@ def load_settings(root: Path | None = None, *, profile: str | None = None,
     target = target or os.environ.get("E2E_TARGET") or None
     chosen = profile or os.environ.get("E2E_PROFILE") or ("remote" if target else None)
     if chosen is None:
-        recorded = read_state(root / tool.get("state_dir", ".e2e") / "state.json").get("driver")
-        chosen = recorded if recorded in PROFILES else ""  # a corrupt file must not block stack.down
+        chosen = read_state(root / tool.get("state_dir", ".e2e") / "state.json").get("driver", "")
     chosen = chosen or "embedded"
     if chosen not in PROFILES:
         raise E2EError(f"unknown stack profile {chosen!r}", f"use one of: {', '.join(PROFILES)}")
