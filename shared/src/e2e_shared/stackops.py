@@ -76,8 +76,8 @@ def stack_down(driver_name: str | None, target: str | None, *, keep: bool, echo:
         if state is not None and state.driver != "embedded":
             raise
         cause = exc.cause if isinstance(exc, E2EError) else f"pyproject.toml: {exc}"
-        echo(f"warning: the stack definition cannot be read ({cause}); "
-             "stopping what the state file and the process markers name")
+        echo(f"warning: {cause}; stopping what the state file and the process markers name, "
+             "without the configuration")
         teardown(state_dir, root, keep=keep, echo=echo)
         return
     driver.down(keep=keep, echo=echo)
