@@ -329,3 +329,21 @@ def test_a_suite_that_takes_the_stack_down_itself_does_not_stop_its_own_run(
     driver.down(echo=messages.append)
     assert not any(m.startswith("suite run") for m in messages)
     assert _alive(job) and _alive(child)
+
+
+def test_data_held_by_any_process_is_kept_and_the_holder_named(tmp_path, cleanup):
+    state_dir = tmp_path / "state"
+    folder = state_dir / "data" / "db"
+    folder.mkdir(parents=True)
+    shell = procs.spawn([sys.executable, "-c", "import signal; signal.pause()"], log=tmp_path / "l",
+                        env=without_markers(dict(os.environ)), cwd=folder)  # a shell cd'ed in there
+    cleanup.append(shell)
+    wait_until(lambda: psutil.Process(shell.pid).cwd() == str(folder), what="the cwd", timeout=5)
+    said: list[str] = []
+    assert not reaping.remove_data(state_dir, said.append)
+    assert folder.exists()
+    assert said[0].startswith(f"kept {state_dir / 'data'}: still in use by pid {shell.pid} ("
+                              f"{sys.executable} -c import signal")
+    procs.kill_group(shell.pid, proof=procs.Proof(popen=shell))
+    shell.wait(timeout=5)
+    assert reaping.remove_data(state_dir, said.append) and not folder.exists()
