@@ -349,6 +349,11 @@ class EmbeddedDriver(StackDriver):
             if self._alive(st):
                 procs.stop_group(st.pid, proof=self._proof(st), sig=svc.signal, grace=5.0,
                                  leader_only=True)
+            if st.port and procs.port_in_use(st.port) and not procs.group_members(st.pid):
+                raise E2EError(f"port {st.port} of {service} is held by {procs.port_holder(st.port)}, "
+                               "a process this stack did not start",
+                               f"stop that process, or `invoke stack.down` then `invoke stack.up` "
+                               f"to give {service} a free port")
             wait_until(lambda: not st.port or not procs.port_in_use(st.port),
                        what=f"port {st.port} of {service} to be free", timeout=5.0, log=st.log)
 
