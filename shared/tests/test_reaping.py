@@ -314,10 +314,17 @@ def test_an_entry_from_before_markers_is_ours_by_create_time_and_where_it_runs(r
     StackState(services={"tiny": ServiceState(pid=old.pid, started=started, port=0)}).save(
         driver.settings.state_file)
     assert {r.name: r.state for r in driver.status()}["tiny"] == "running"
+    # Another workspace's service in the same place is not taken for an old one of ours.
+    other = procs.spawn([sys.executable, "-c", "import signal; signal.pause()"], log=tmp_path / "o.log",
+                        env={**env, "E2E_OWNER": str(tmp_path / "elsewhere")}, cwd=driver.state_dir)
+    cleanup.append(other)
+    legacy = ServiceState(pid=other.pid, started=psutil.Process(other.pid).create_time())
+    assert reaping.why_not_ours(legacy, driver.owner, root).startswith("now `")
     messages: list[str] = []
     driver.down(keep=True, echo=messages.append)
     assert messages == [f"tiny: stopped (pid {old.pid})"]
     assert old.wait(timeout=5) is not None
+    assert other.poll() is None
 
 
 def test_a_suite_that_takes_the_stack_down_itself_does_not_stop_its_own_run(

@@ -112,7 +112,12 @@ class Proof:
 
 
 def _lives_in(proc: psutil.Process, folders: tuple[str, ...]) -> bool:
+    """A process with no workspace's marker at all whose cwd or command line is in ``folders``."""
+    from .ownership import OWNER_ENV
+
     try:
+        if OWNER_ENV in proc.environ():
+            return False  # it belongs to a workspace: the marker says which, and it is not ours
         cwd, cmdline = proc.cwd(), " ".join(proc.cmdline())
     except (psutil.Error, OSError):
         return False
