@@ -37,16 +37,18 @@ def up(c, driver=None, target=None, service=None):
 @cli
 def down(c, keep=False, driver=None, target=None):
     """Stop every service this workspace started; remove its data unless --keep."""
-    driver_for(driver, target).down(keep=keep)
+    from e2e_shared.stackops import stack_down
+
+    stack_down(driver, target, keep=keep)
 
 
 @task(help={"driver": DRIVER_HELP, "target": TARGET_HELP})
 @cli
 def status(c, driver=None, target=None):
     """Show each service's state, pid, port, uptime and readiness."""
-    from e2e_shared.stackops import status_table
+    from e2e_shared.stackops import status_report
 
-    print(status_table(driver_for(driver, target).status()))
+    print(status_report(driver_for(driver, target)))
 
 
 @task(help={"service": "the service whose log to show", "n": "how many lines (default 50)",

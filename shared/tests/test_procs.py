@@ -31,7 +31,7 @@ def test_stop_group_kills_grandchildren_of_a_process_that_ignores_sigterm(tmp_pa
     log = tmp_path / "svc.log"
     proc = procs.spawn([sys.executable, "-c", STUBBORN], log=log)
     grandchild = _child_pid(log)
-    assert procs.stop_group(proc.pid, sig=signal.SIGTERM, grace=0.5)
+    assert procs.stop_group(proc.pid, proof=procs.Proof(popen=proc), sig=signal.SIGTERM, grace=0.5)
     proc.wait(timeout=5)
     assert not psutil.pid_exists(grandchild) or psutil.Process(grandchild).status() == "zombie"
     assert procs.group_members(proc.pid) == []
@@ -44,7 +44,7 @@ def test_spawned_processes_lead_their_own_group(tmp_path):
 
         assert os.getpgid(proc.pid) == proc.pid != os.getpgid(0)
     finally:
-        procs.kill_group(proc.pid)
+        procs.kill_group(proc.pid, proof=procs.Proof(popen=proc))
         proc.wait(timeout=5)
 
 

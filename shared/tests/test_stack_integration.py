@@ -120,8 +120,9 @@ def test_a_killed_service_shows_down_and_the_next_up_starts_it_again(stack, quie
 def test_a_state_file_left_by_a_killed_run_is_cleaned_on_the_next_up(root, tmp_path, quiet):
     driver = _driver(root, tmp_path)
     driver.up(echo=quiet)
-    for pid in _pids(driver).values():
-        procs.kill_group(pid)  # the whole run dies at once, state file left behind
+    for st in StackState.load(driver.settings.state_file).services.values():
+        # the whole run dies at once, state file left behind
+        assert procs.kill_group(st.pid, proof=procs.Proof(owner=driver.owner, started=st.started))
     assert driver.settings.state_file.exists()
     messages: list[str] = []
     try:

@@ -245,11 +245,16 @@ def check_writable_dir(path: Path, what: str, *, create: bool = True) -> Path:
 
 
 def read_state(path: Path) -> dict[str, Any]:
-    """The state file's content, or ``{}`` when there is none or it is unreadable."""
+    """The state file's content, or ``{}`` when there is none or it is unreadable or not an object.
+
+    Lenient on purpose: choosing a driver must not fail on a corrupt file (``stack.down`` has to
+    work then). What trusts the content loads it with ``StackState.load``, which validates it.
+    """
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return data if isinstance(data, dict) else {}
 
 
 def endpoints(settings: Settings | None = None) -> Endpoints:
@@ -260,5 +265,7 @@ def endpoints(settings: Settings | None = None) -> Endpoints:
         base = {k: v for k, v in base.items() if "{" not in str(v)}  # local templates don't apply
         base.update(settings.targets()[settings.target])
         return Endpoints.from_mapping(base).with_env()
-    state = read_state(settings.state_file)
-    return Endpoints.from_mapping(state.get("endpoints", {})).with_env()
+    from .state import StackState
+
+    state = StackState.load(settings.state_file, settings.root)  # a corrupt file: one line, not ''
+    return Endpoints.from_mapping(state.endpoints if state else {}).with_env()

@@ -88,7 +88,7 @@ def status_is_truthful(root: Path, env: dict[str, str]) -> tuple[bool, str]:
     for name, state, pid in rows:
         if state == "running" and not (pid and psutil.pid_exists(pid)):
             return False, f"{name} shown running with pid {pid}, which is gone"
-    shown = {pid for _name, state, pid in rows if state == "running"}
+    shown = {pid for _name, state, pid in rows if state in ("running", "orphaned")}
     owner = str(load_settings(root).state_dir.resolve())
     for proc in psutil.process_iter(["pid", "status"]):
         try:

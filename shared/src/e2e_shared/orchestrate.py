@@ -153,7 +153,12 @@ def run_e2e_detailed(phases: list[str] | None = None, suites: list[str] | None =
 
 def _run_locked(settings: Any, model: Any, runner: Runner, jobs: list[Job], seeder: Seeder,
                 options: Options, echo: Echo) -> RunOutcome:
+    from .ownership import owner_id
+    from .reaping import reap_jobs
+
     timings: dict[str, float] = {}
+    # Suites of a run that was killed (kill -9 of invoke) must not write into this run's reports.
+    reap_jobs(owner_id(settings.state_dir), echo, live_too=False)
     clear_run_outputs(settings.reports_dir)
     stopped: KeyboardInterrupt | None = None
     error: E2EError | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +34,55 @@ def status_table(rows: list[ServiceStatus]) -> str:
                      for row in (header, *body))
 
 
+def status_report(driver: StackDriver) -> str:
+    """The status table, then what the driver found amiss (corrupt state, orphans), one line each."""
+    table = status_table(driver.status())
+    findings = getattr(driver, "findings", lambda: [])()
+    return "\n".join([table, *findings])
+
+
+def _fallback_state_dir() -> tuple[Path, Path]:
+    """(root, state dir) without parsing ``[tool.e2e]``: ``E2E_STATE_DIR``, else a plain
+    ``state_dir = "..."`` line of the pyproject, else ``.e2e``."""
+    from .config import find_root
+
+    try:
+        root = find_root()
+    except E2EError:
+        root = Path.cwd().resolve()
+    name = os.environ.get("E2E_STATE_DIR")
+    if not name:
+        try:
+            text = (root / "pyproject.toml").read_text(encoding="utf-8")
+        except OSError:
+            text = ""
+        match = re.search(r'^\s*state_dir\s*=\s*"([^"]+)"', text, re.MULTILINE)
+        name = match.group(1) if match else ".e2e"
+    return root, root / name
+
+
+def stack_down(driver_name: str | None, target: str | None, *, keep: bool, echo: Echo = print) -> None:
+    """``stack.down``: through the driver; when ``[tool.e2e]`` cannot be read, an embedded stack is
+    still stopped from its state file and its processes' markers (stop signals are recorded there)."""
+    from .reaping import load_tolerant, teardown
+
+    try:
+        driver = get_driver(driver_name, target=target)
+    except (E2EError, ValueError) as exc:  # ValueError: a TOML syntax error
+        if target or driver_name not in (None, "embedded"):
+            raise
+        root, state_dir = _fallback_state_dir()
+        state, _corrupt = load_tolerant(state_dir / "state.json", root)
+        if state is not None and state.driver != "embedded":
+            raise
+        cause = exc.cause if isinstance(exc, E2EError) else f"pyproject.toml: {exc}"
+        echo(f"warning: {cause}; stopping what the state file and the process markers name, "
+             "without the configuration")
+        teardown(state_dir, root, keep=keep, echo=echo)
+        return
+    driver.down(keep=keep, echo=echo)
+
+
 def require_up(driver: StackDriver, wait: float = 0.0) -> None:
     """Fail in one line, with the command to run, when the stack is not up and ready.
 
@@ -40,6 +91,7 @@ def require_up(driver: StackDriver, wait: float = 0.0) -> None:
     """
     from .waits import Poll, WaitTimeout, wait_until
 
+    getattr(driver, "check_state", lambda: None)()  # a corrupt state file: say so, not "not ready"
     rows = driver.status()
     hopeless = driver.dead_services() or any(r.state == "not started" for r in rows)
     if wait and not hopeless and not all(r.ready for r in rows):
@@ -85,4 +137,4 @@ def show_logs(driver: StackDriver, service: str, *, lines: int = 50, follow: boo
                 time.sleep(0.2)  # poll: waiting for the service to write more
 
 
-__all__ = ["get_driver", "require_up", "show_logs", "status_table"]
+__all__ = ["get_driver", "require_up", "show_logs", "stack_down", "status_report", "status_table"]

@@ -11,7 +11,23 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import read_state
+from . import E2EError
+
+DRIVERS = ("embedded", "compose", "remote")
+
+
+class StateCorrupt(E2EError):
+    """The state file exists but cannot be trusted: not JSON, cut off, or of the wrong shape."""
+
+    def __init__(self, path: Path, why: str, root: Path | None = None) -> None:
+        shown = path
+        if root is not None:
+            with contextlib.suppress(ValueError):
+                shown = path.resolve().relative_to(root.resolve())
+        self.path = path
+        self.why = why
+        super().__init__(f"{shown} is corrupt ({why})",
+                         "run `invoke stack.down` to stop what this workspace started and clear it")
 
 
 @dataclass
@@ -20,6 +36,7 @@ class ServiceState:
     started: float = 0.0  # the process's create_time, to tell our pid from a reused one
     port: int = 0
     log: str = ""
+    stop_signal: str = ""  # so `stack.down` can stop it without reading the stack definition
 
 
 @dataclass
@@ -34,10 +51,25 @@ class StackState:
     endpoints: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path) -> StackState | None:
-        data = read_state(path)
-        if not data:
+    def load(cls, path: Path, root: Path | None = None) -> StackState | None:
+        """The state at ``path``; None when there is no file.
+
+        Raises :class:`StateCorrupt` (naming ``path`` relative to ``root``) when the file is empty,
+        not JSON, or not of the shape :meth:`save` writes: wrong types, unknown keys.
+        """
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StateCorrupt(path, f"unreadable: {exc}", root) from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise StateCorrupt(path, f"{exc.msg}: line {exc.lineno} column {exc.colno}", root) from None
+        problem = shape_problem(data)
+        if problem:
+            raise StateCorrupt(path, problem, root)
         services = {k: ServiceState(**v) for k, v in data.get("services", {}).items()}
         return cls(driver=data.get("driver", "embedded"), run_id=data.get("run_id", ""),
                    secret=data.get("secret", ""), host_python=data.get("host_python", ""),
@@ -49,6 +81,45 @@ class StackState:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(asdict(self), indent=2, sort_keys=True), encoding="utf-8")
         os.replace(tmp, path)  # atomic: a reader never sees half a file
+
+
+_TOP = {"driver": str, "run_id": str, "secret": str, "host_python": str, "services": dict,
+        "endpoints": dict}
+_SERVICE = {"pid": int, "started": (int, float), "port": int, "log": str, "stop_signal": str}
+
+
+def _type_problem(where: str, value: Any, expected: type | tuple[type, ...]) -> str | None:
+    # bool is an int to Python, never a pid or a port
+    if isinstance(value, bool) or not isinstance(value, expected):
+        names = " or ".join(t.__name__ for t in (expected if isinstance(expected, tuple) else (expected,)))
+        return f"{where} is {json.dumps(value)[:40]}, expected {names}"
+    return None
+
+
+def shape_problem(data: Any) -> str | None:
+    """What is wrong with the shape of a parsed state file, in a few words, or None."""
+    if not isinstance(data, dict):
+        return f"expected an object, found {type(data).__name__ if data is not None else 'null'}"
+    for key, value in data.items():
+        if key not in _TOP:
+            return f"unknown key {key!r}"
+        problem = _type_problem(key, value, _TOP[key])
+        if problem:
+            return problem
+    if data.get("driver", "embedded") not in DRIVERS:
+        return f"driver is {data['driver']!r}, expected one of {', '.join(DRIVERS)}"
+    for name, svc in data.get("services", {}).items():
+        if not isinstance(svc, dict):
+            return f"services.{name} is {json.dumps(svc)[:40]}, expected an object"
+        for key, value in svc.items():
+            if key not in _SERVICE:
+                return f"unknown key services.{name}.{key}"
+            problem = _type_problem(f"services.{name}.{key}", value, _SERVICE[key])
+            if problem:
+                return problem
+        if svc.get("pid", 0) < 0 or not 0 <= svc.get("port", 0) <= 65535:
+            return f"services.{name} has pid {svc.get('pid')} and port {svc.get('port')}, out of range"
+    return None
 
 
 @contextlib.contextmanager

@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .. import E2EError, checks, procs
+from .. import E2EError, checks, procs, reaping
 from ..config import Endpoints
+from ..ownership import (
+    JOB,
+    group_heads,
+    owned_processes,
+    owner_id,
+    service_markers,
+    without_markers,
+)
 from ..stackdef import ServiceDef, render, template_context
 from ..state import ServiceState, StackState, locked
 from ..waits import Poll, WaitTimeout, tail, wait_until
@@ -38,15 +45,27 @@ class EmbeddedDriver(StackDriver):
     def data_dir(self, service: str) -> Path:
         return self.state_dir / "data" / service
 
-    def _load(self) -> StackState | None:
-        state = StackState.load(self.settings.state_file)
+    @property
+    def owner(self) -> str:
+        """This stack's ``E2E_OWNER`` marker: its resolved state directory."""
+        return owner_id(self.state_dir)
+
+    def _check_driver(self, state: StackState | None) -> StackState | None:
         if state and state.driver != self.name:
             raise E2EError(f"a {state.driver} stack is up in this workspace",
                            f"run `invoke stack.down --driver {state.driver}` first")
         return state
 
+    def _load(self) -> StackState | None:
+        """The state; a corrupt file raises :class:`StateCorrupt` (one line, with the way out)."""
+        return self._check_driver(StackState.load(self.settings.state_file, self.settings.root))
+
     def _alive(self, st: ServiceState | None) -> bool:
-        return bool(st) and procs.is_alive(st.pid, st.started)
+        """Running and provably ours: same create time and our marker, not merely the same pid."""
+        return bool(st) and reaping.why_not_ours(st, self.owner, self.settings.root) is None
+
+    def _proof(self, st: ServiceState) -> procs.Proof:
+        return reaping.proof_of(st, self.owner, self.settings.root)
 
     # --- readiness ---------------------------------------------------------------------
     def _check(self, svc: ServiceDef, port: int) -> Poll:
@@ -91,7 +110,7 @@ class EmbeddedDriver(StackDriver):
 
     # --- templates and environment ------------------------------------------------------
     def _current_ports(self) -> dict[str, int]:
-        state = StackState.load(self.settings.state_file)
+        state, _corrupt = reaping.load_tolerant(self.settings.state_file, self.settings.root)
         return {k: v.port for k, v in (state.services if state else {}).items()}
 
     def _python(self, svc: ServiceDef, host_python: str = "") -> str:
@@ -109,7 +128,7 @@ class EmbeddedDriver(StackDriver):
         )
 
     def _env(self, svc: ServiceDef, ports: dict[str, int], secret: str = "") -> dict[str, str]:
-        env = dict(os.environ)
+        env = without_markers(dict(os.environ))  # started from a suite, it must not pose as the suite
         env["PYTHONUNBUFFERED"] = "1"
         ctx = self._ctx(ports, svc, secret)
         env.update({k: str(render(v, ctx)) for k, v in svc.env.items()})
@@ -137,16 +156,17 @@ class EmbeddedDriver(StackDriver):
             return state
         echo("found the state of a stack whose processes are gone (a killed run?); cleaning it up")
         for st in state.services.values():
-            if st.pid and procs.group_members(st.pid):
-                procs.stop_group(st.pid, grace=1.0)
-        self._remove_data(echo=lambda _m: None)
+            if st.pid and procs.marked_leftovers(st.pid, self.owner):
+                procs.stop_group(st.pid, proof=self._proof(st), grace=1.0)
+        reaping.remove_data(self.state_dir, echo=lambda _m: None)
         self.settings.state_file.unlink(missing_ok=True)
         return None
 
     def up(self, services: list[str] | None = None, *, echo: Echo = print) -> Endpoints:
         waves = self.stack.waves(services)
         with locked(self.state_dir):
-            state = self._load()
+            # Leftover suite runs of a killed run, orphaned services and stale pids first.
+            state = self._check_driver(reaping.prepare_up(self.state_dir, self.settings.root, echo))
             if state is not None:
                 state = self._clean_stale(state, echo)
             state = state or StackState(driver=self.name, run_id=uuid.uuid4().hex[:12],
@@ -174,8 +194,8 @@ class EmbeddedDriver(StackDriver):
                 # Ctrl-C or a failed start: leave nothing behind that this call started.
                 for n in reversed(started):
                     st = state.services.pop(n)
-                    procs.stop_group(st.pid, sig=self.stack.services[n].signal, grace=3.0,
-                                     leader_only=True)
+                    procs.stop_group(st.pid, proof=self._proof(st), sig=self.stack.services[n].signal,
+                                     grace=3.0, leader_only=True)
                 if state.services:
                     state.save(self.settings.state_file)
                 else:
@@ -198,14 +218,16 @@ class EmbeddedDriver(StackDriver):
             # A service that ran before keeps its port: its dependents were configured with it.
             port = self._choose_port(svc, previous.port if previous else svc.port, echo,
                                      fixed=bool(previous and previous.port))
-            state.services[name] = ServiceState(port=port, log=self.log_path(name))
+            state.services[name] = ServiceState(port=port, log=self.log_path(name),
+                                                stop_signal=svc.stop_signal)
         ports = {k: v.port for k, v in state.services.items()}
         for name in wave:
             svc = self.stack.services[name]
             st = state.services[name]
             argv = render(list(svc.command), self._ctx(ports, svc, state.secret, state.host_python))
-            proc = procs.spawn(argv, log=Path(st.log), env=self._env(svc, ports, state.secret),
-                               cwd=self.settings.root)
+            env = self._env(svc, ports, state.secret)
+            env.update(service_markers(self.owner, name, state.run_id, svc.stop_signal))
+            proc = procs.spawn(argv, log=Path(st.log), env=env, cwd=self.settings.root)
             st.pid = proc.pid
             st.started = procs.create_time(proc.pid) or time.time()
             popens[name] = proc
@@ -238,68 +260,72 @@ class EmbeddedDriver(StackDriver):
         return out
 
     def down(self, *, keep: bool = False, echo: Echo = print) -> None:
-        with locked(self.state_dir):
-            state = self._load()
-            if state is None:
-                echo("no stack is up in this workspace; nothing to stop")
-            else:
-                self._stop_all(state, echo)
-                self.settings.state_file.unlink(missing_ok=True)
-            if not keep:
-                self._remove_data(echo)
-
-    def _stop_all(self, state: StackState, echo: Echo) -> None:
+        state, _corrupt = reaping.load_tolerant(self.settings.state_file, self.settings.root)
+        self._check_driver(state)
         order = [n for wave in self.stack.waves() for n in wave]
-        names = [n for n in reversed(order) if n in state.services]
-        names += [n for n in state.services if n not in names]  # services since removed
-        ports = []
-        for name in names:
-            st = state.services[name]
-            svc = self.stack.services.get(name)
-            if self._alive(st):
-                sig = svc.signal if svc else procs.signal.SIGTERM
-                clean = procs.stop_group(st.pid, sig=sig, grace=5.0, leader_only=True)
-                leftover = "" if clean else "; some processes resisted SIGKILL"
-                echo(f"{name}: stopped (pid {st.pid}){leftover}")
-            elif st.pid and procs.group_members(st.pid):
-                procs.stop_group(st.pid, grace=1.0)  # the leader died; its children still hold on
-                echo(f"{name}: cleaned up leftovers of pid {st.pid}")
-            else:
-                echo(f"{name}: was not running")
-            ports.append(st.port)
-        for port in filter(None, ports):
-            wait_until(lambda p=port: not procs.port_in_use(p), what=f"port {port} to be free",
-                       timeout=5.0)
-
-    def _remove_data(self, echo: Echo) -> None:
-        data = self.state_dir / "data"
-        if data.exists():
-            shutil.rmtree(data, ignore_errors=True)
-            echo(f"removed {data}")
+        signals = {n: svc.signal for n, svc in self.stack.services.items()}
+        reaping.teardown(self.state_dir, self.settings.root, keep=keep, echo=echo, order=order,
+                         signals=signals)
 
     def status(self) -> list[ServiceStatus]:
-        state = self._load()
+        state, _corrupt = reaping.load_tolerant(self.settings.state_file, self.settings.root)
+        self._check_driver(state)
         now = time.time()
         found = {name: state.services.get(name) if state else None for name in self.stack.services}
         alive = {name: st is not None and self._alive(st) for name, st in found.items()}
+        # Ours by marker but not (validly) recorded: shown, so status never says "not started"
+        # about a process that runs.
+        strays = {o.name: o for o in reaping.stray_services(
+            self.owner, [st.pid for name, st in found.items() if st is not None and alive[name]])}
         # The probes run at once: every test run and every fault test's restore asks for them.
         with ThreadPoolExecutor(max_workers=len(found) or 1) as pool:
             ready = {name: pool.submit(self._ready_now, self.stack.services[name], st.port)
                      for name, st in found.items() if st is not None and alive[name]}
         rows = []
         for name, st in found.items():
-            if st is None:
+            if st is not None and alive[name]:
+                rows.append(ServiceStatus(name, "running", st.pid, st.port, now - st.started,
+                                          ready[name].result()))
+            elif name in strays:
+                o = strays[name]
+                rows.append(ServiceStatus(name, "orphaned", o.pid, None, now - o.create_time, False,
+                                          "found by its marker, not in the state file"))
+            elif st is None:
                 rows.append(ServiceStatus(name, "not started", None, None, None, False))
-                continue
-            up = alive[name]
-            rows.append(ServiceStatus(
-                name, "running" if up else "down", st.pid if up else None, st.port,
-                now - st.started if up else None, up and ready[name].result(),
-            ))
+            else:
+                rows.append(ServiceStatus(name, "down", None, st.port, None, False))
         return rows
 
+    def findings(self) -> list[str]:
+        """What ``stack.status`` says under its table: a corrupt state file, stale pids, orphaned
+        services and suite runs of this workspace. One line each; empty when all is in order."""
+        state, corrupt = reaping.load_tolerant(self.settings.state_file, self.settings.root)
+        lines = [f"error: {corrupt.cause}"] if corrupt else []
+        known = []
+        for name, st in (state.services.items() if state else []):
+            why = reaping.why_not_ours(st, self.owner, self.settings.root)
+            if why is None:
+                known.append(st.pid)
+            elif why != reaping.GONE:
+                lines.append(f"{name}: pid {st.pid} in the state file is no longer ours ({why})")
+        for o in reaping.stray_services(self.owner, known):
+            lines.append(f"{o.name}: running as pid {o.pid} (found by its marker) but "
+                         + ("the state file is corrupt" if corrupt else "not in the state file"))
+        for o in group_heads(owned_processes(self.owner, JOB)):
+            run = (f"of the live run {o.run_id} (invoke pid {o.run_pid})" if o.run_live()
+                   else f"left by run {o.run_id or '?'} whose invoke is gone")
+            lines.append(f"suite run {o.name}: running as pid {o.pid}, {run}")
+        if lines:
+            lines.append("next: run `invoke stack.down` to stop what this workspace started"
+                         + (" and clear the state file" if corrupt else ""))
+        return lines
+
+    def check_state(self) -> None:
+        """Raise :class:`StateCorrupt` (one line, with the way out) when the state file is corrupt."""
+        self._load()
+
     def dead_services(self) -> list[str]:
-        state = StackState.load(self.settings.state_file)
+        state, _corrupt = reaping.load_tolerant(self.settings.state_file, self.settings.root)
         if state is None:
             return []
         return [name for name, st in state.services.items() if not self._alive(st)]
@@ -321,7 +347,8 @@ class EmbeddedDriver(StackDriver):
         with locked(self.state_dir):
             svc, _state, st = self._service_state(service)
             if self._alive(st):
-                procs.stop_group(st.pid, sig=svc.signal, grace=5.0, leader_only=True)
+                procs.stop_group(st.pid, proof=self._proof(st), sig=svc.signal, grace=5.0,
+                                 leader_only=True)
             if st.port and procs.port_in_use(st.port) and not procs.group_members(st.pid):
                 raise E2EError(f"port {st.port} of {service} is held by {procs.port_holder(st.port)}, "
                                "a process this stack did not start",
@@ -334,9 +361,10 @@ class EmbeddedDriver(StackDriver):
         with locked(self.state_dir):
             _svc, _state, st = self._service_state(service)
             if self._alive(st):
-                procs.kill_group(st.pid)
-            wait_until(lambda: not procs.group_members(st.pid),
-                       what=f"{service} (pid {st.pid}) to be gone", timeout=5.0, log=st.log)
+                procs.kill_group(st.pid, proof=self._proof(st))
+                # Every process of the group (postgres backends too) must be gone before a restart.
+                wait_until(lambda: not procs.group_members(st.pid),
+                           what=f"{service} (pid {st.pid}) to be gone", timeout=5.0, log=st.log)
 
     def start(self, service: str, *, echo: Echo = print) -> None:
         with locked(self.state_dir):
@@ -350,7 +378,8 @@ class EmbeddedDriver(StackDriver):
                 self._start_wave([service], state, started, echo)
             except BaseException:
                 if started:  # do not leave a half-started service behind
-                    procs.stop_group(state.services[service].pid, sig=svc.signal, grace=3.0,
+                    st = state.services[service]
+                    procs.stop_group(st.pid, proof=self._proof(st), sig=svc.signal, grace=3.0,
                                      leader_only=True)
                 raise
             finally:
