@@ -155,6 +155,9 @@ def test_a_test_that_passes_on_its_rerun_is_flaky_and_strict_makes_it_a_failure(
     assert jobs["flows/backend"].status == FLAKY
     assert jobs["flows/backend"].rerun_junit.exists()
     assert any("rerun" in ln for ln in lines)
+    # The job's line shows the counts after the rerun, not the first attempt's failure.
+    line = next(ln for ln in lines if "flows/backend" in ln and " flaky in " in ln)
+    assert "(2 passed, 0 failed, 0 skipped)" in line and "log: " in line
     jobs, _lines, _ = _run(tmp_path, flaky, options=Options(strict=True))
     assert jobs["flows/backend"].status == FAILED
 
