@@ -8,7 +8,6 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from .runner import (
     Runner,
     refuse_destructive,
 )
+from .signals import shielded
 from .stackops import require_up
 
 
@@ -288,22 +288,6 @@ def merge_run(runner: Runner, jobs: list[Job], options: Options, *, interrupted:
 
 
 MAX_FAILURES_SHOWN = 20
-
-
-@contextlib.contextmanager
-def shielded() -> Iterator[None]:
-    """SIGINT and SIGTERM noted but not acted on while the report is written (it takes < 1 s)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    for sig in previous:
-        signal.signal(sig, lambda *_: None)
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def record_unstarted_run(phases: list[str] | None, suites: list[str] | None, text: str,

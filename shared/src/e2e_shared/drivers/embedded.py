@@ -24,6 +24,7 @@ from ..ownership import (
     service_markers,
     without_markers,
 )
+from ..signals import shielded
 from ..stackdef import ServiceDef, render, template_context
 from ..state import ServiceState, StackState, locked
 from ..waits import Poll, WaitTimeout, tail, wait_until
@@ -191,11 +192,13 @@ class EmbeddedDriver(StackDriver):
                         else:  # it died since we looked
                             self._start_wave([n], state, started, echo)
             except BaseException:
-                # Ctrl-C or a failed start: leave nothing behind that this call started.
-                for n in reversed(started):
-                    st = state.services.pop(n)
-                    procs.stop_group(st.pid, proof=self._proof(st), sig=self.stack.services[n].signal,
-                                     grace=3.0, leader_only=True)
+                # Ctrl-C or a failed start: leave nothing behind that this call started; all at
+                # once (Ctrl-C should end the command within seconds), and a second Ctrl-C waits.
+                with shielded(), ThreadPoolExecutor(max_workers=max(len(started), 1)) as pool:
+                    for n in reversed(started):
+                        st = state.services.pop(n)
+                        pool.submit(procs.stop_group, st.pid, proof=self._proof(st),
+                                    sig=self.stack.services[n].signal, grace=3.0, leader_only=True)
                 if state.services:
                     state.save(self.settings.state_file)
                 else:
