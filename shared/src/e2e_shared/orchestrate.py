@@ -105,6 +105,7 @@ def run_e2e(phases: list[str] | None = None, suites: list[str] | None = None, *,
 def run_e2e_detailed(phases: list[str] | None = None, suites: list[str] | None = None, *,
                      options: Options | None = None, echo: Echo = print) -> RunOutcome:
     """:func:`run_e2e`, returning the jobs and where the time went (for ``invoke bench``)."""
+    from .contract import after_merge
     from .report import merge, summary_line
 
     options = options or Options()
@@ -153,6 +154,9 @@ def run_e2e_detailed(phases: list[str] | None = None, suites: list[str] | None =
             echo(f"warning: {warning}")
         for case in result.flaky:
             echo(f"flaky: {case.phase}/{case.suite} {case.classname}::{case.name}")
+        contract_line = after_merge(settings.root / "reports", settings.root)
+        if contract_line:
+            echo(contract_line)
         timings["merge"] = time.monotonic() - t_merge
         echo(f"report: {shown_path(settings.root / 'reports' / 'index.html')}")
         echo(summary_line(result))

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..contract import after_merge
 from .merge import NoReportsError, merge
 from .model import summary_line
 
@@ -36,6 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"report: {result.outputs['index_html']}")
+    contract_line = after_merge(args.out)
+    if contract_line:
+        print(contract_line)
     print(summary_line(result))
     return 0 if result.ok else 1
 
