@@ -18,7 +18,7 @@ from backend_e2e.contract import error_of, leaks
 from e2e_shared.clients import ApiClient
 from e2e_shared.waits import Poll, wait_until
 
-pytestmark = pytest.mark.flow
+pytestmark = [pytest.mark.flow, pytest.mark.contract("auth.login", "config.login_max_failures")]
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from backend_e2e.contract import error_of
 from backend_e2e.faultkit import Observed
 from e2e_shared.waits import Poll
 
-pytestmark = pytest.mark.resilience
+pytestmark = [pytest.mark.resilience, pytest.mark.contract("errors.dependency_unavailable")]
 
 
 @dataclass
@@ -74,6 +74,7 @@ def outage(exclusive_stack: None, stack: Any, make_toolkit: Any, s3: Any) -> Ite
         kit.close()
 
 
+@pytest.mark.contract("health.checks")
 def test_health_answers_503_naming_storage_while_the_store_is_down(outage: StoreOutage) -> None:
     assert outage.health_down.ok, f"/health did not fail within 10 s: {outage.health_down.state}"
     status, body = outage.health_down.state
@@ -95,6 +96,7 @@ def test_refused_upload_leaves_no_upload_behind(outage: StoreOutage) -> None:
     assert outage.uploads_listed_down == []
 
 
+@pytest.mark.contract("health.checks")
 def test_health_recovers_by_itself_after_the_store_restarts(outage: StoreOutage) -> None:
     assert outage.health_back.ok, f"/health still failing 20 s after the restart: {outage.health_back.state}"
     assert outage.health_back.state[1]["failing"] == []

@@ -16,6 +16,7 @@ UNKNOWN_ROUTES = [("GET", "/nope"), ("POST", "/auth/nope"), ("GET", "/api/v2/wat
                   ("DELETE", "/watchlists/{watchlist}/nope"), ("GET", "/health/details")]
 
 
+@pytest.mark.contract("errors.not_found", "errors.json_shape")
 @pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
 @pytest.mark.parametrize(("method", "path"), UNKNOWN_ROUTES)
 def test_unknown_route_answers_404_with_a_json_error(method: str, path: str, signed_in: bool, world: Any,
@@ -26,6 +27,7 @@ def test_unknown_route_answers_404_with_a_json_error(method: str, path: str, sig
     assert error_of(resp)["code"] == "not_found"
 
 
+@pytest.mark.contract("errors.not_found")
 @pytest.mark.parametrize("path", ["/watchlists/{id}", "/uploads/{id}", "/uploads/{id}/rejections",
                                   "/exports/{id}", "/exports/{id}/download", "/exports/{id}/events",
                                   "/watchlists/not-a-uuid", "/exports/42"])
@@ -34,6 +36,7 @@ def test_unknown_resource_id_answers_404(path: str, world: Any, api: Any) -> Non
     assert error_of(resp)["code"] == "not_found"
 
 
+@pytest.mark.contract("errors.method_not_allowed")
 def test_wrong_method_on_a_known_route_answers_405(world: Any, api: Any) -> None:
     resp = api.as_user(world.user).put("/watchlists", json={"name": "x"}, expect=405)
     assert error_of(resp)["code"] == "method_not_allowed"
@@ -73,6 +76,7 @@ ERRORS: dict[str, Callable[[Any, Any, Any], Any]] = {
 }
 
 
+@pytest.mark.contract("errors.no_stack_trace", "errors.no_leak")
 @pytest.mark.parametrize("name", list(ERRORS))
 def test_error_answer_shows_no_stack_trace(name: str, world: Any, api: Any, unique: Any) -> None:
     resp = ERRORS[name](api, world, unique)
