@@ -6,6 +6,7 @@ One crash for the module: the scenario runs once and each test checks one thing 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import pytest
 import requests
 
 from backend_e2e import faultkit
-from backend_e2e.contract import error_of
+from backend_e2e.contract import error_of, leaks
 from backend_e2e.faultkit import Observed
 from backend_e2e.market import csv_trades, db_trades
 from e2e_shared.waits import Poll
@@ -115,6 +116,14 @@ def test_protected_calls_answer_503_dependency_unavailable_while_it_is_down(cras
     resp = crash.protected_down
     assert resp.status_code == 503, f"{resp.status_code} {resp.text[:300]}"
     assert error_of(resp)["code"] == "dependency_unavailable"
+
+
+@pytest.mark.contract("errors.no_leak")
+def test_answers_while_the_database_is_down_leak_no_internals(crash: Crash) -> None:
+    answers = {"the 503 of a protected call": crash.protected_down.text,
+               "/health": json.dumps(crash.health_down.state)}
+    found = {what: leaks(text) for what, text in answers.items() if leaks(text)}
+    assert not found, f"internal detail while the database is down: {found}: {answers}"
 
 
 @pytest.mark.contract("health.checks")

@@ -6,6 +6,7 @@ observed), and each test checks one thing it saw.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import pytest
 import requests
 
 from backend_e2e import faultkit, objects
-from backend_e2e.contract import error_of
+from backend_e2e.contract import error_of, leaks
 from backend_e2e.faultkit import Observed
 from e2e_shared.waits import Poll
 
@@ -90,6 +91,14 @@ def test_upload_answers_503_with_a_clear_json_error_while_the_store_is_down(outa
     err = error_of(resp)
     assert err["code"] == "dependency_unavailable"
     assert "store" in err["message"] or "storage" in err["message"], err["message"]
+
+
+@pytest.mark.contract("errors.no_leak")
+def test_answers_while_the_store_is_down_leak_no_internals(outage: StoreOutage) -> None:
+    answers = {"the 503 of an upload": outage.upload_down.text,
+               "/health": json.dumps(outage.health_down.state[1])}
+    found = {what: leaks(text) for what, text in answers.items() if leaks(text)}
+    assert not found, f"internal detail while the store is down: {found}: {answers}"
 
 
 def test_refused_upload_leaves_no_upload_behind(outage: StoreOutage) -> None:
