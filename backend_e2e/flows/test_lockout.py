@@ -46,6 +46,7 @@ def _burst(api: Any, user: Any, count: int) -> list[Any]:
     return sorted(answers, key=lambda r: r.status_code)
 
 
+@pytest.mark.contract("validation.edges")
 def test_failed_logins_beyond_the_limit_answer_429_with_retry_after(api: Any, users: Any,
                                                                       limits: tuple[int, int]) -> None:
     max_failures, window = limits

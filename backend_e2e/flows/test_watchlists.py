@@ -93,7 +93,7 @@ def test_two_users_may_use_the_same_watchlist_name(user: Any, shared_user: Any, 
     assert watchlists.create(user, name=name)["name"] == watchlists.create(shared_user, name=name)["name"]
 
 
-@pytest.mark.contract("watchlists.create")
+@pytest.mark.contract("watchlists.create", "validation.edges")
 def test_eleventh_watchlist_is_refused_with_watchlist_limit(api: Any, user: Any, watchlists: Any) -> None:
     for _ in range(10):
         watchlists.create(user)
