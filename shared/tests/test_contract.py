@@ -85,7 +85,7 @@ def test_report_lists_each_promise_with_its_tests_and_the_unguarded(tmp_path: Pa
         "t.m::test_ok": "passed", "t.m::test_bad": "failed"}
     assert by_id["carts.empty"]["status"] == "unguarded"
     assert rep["unguarded"] == ["carts.empty"]
-    assert rep["totals"] == {"promises": 3, "failed": 1, "unguarded": 1, "passed": 1}
+    assert rep["totals"] == {"promises": 3, "passed": 1, "failed": 1, "skipped": 0, "unguarded": 1}
 
 
 def test_write_report_adds_contract_json_the_summary_section_and_the_summary_key(tmp_path: Path) -> None:

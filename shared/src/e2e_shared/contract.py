@@ -231,7 +231,7 @@ def report(promises: list[Promise], junit: Path, contract_file: str = "") -> dic
     """Every promise with its guarding tests and their outcome; the unguarded ones; unknown ids."""
     guards = guards_in_junit(junit)
     statuses = [PromiseStatus(p, guards.get(p.id, [])) for p in promises]
-    counts: dict[str, int] = {}
+    counts = dict.fromkeys(("passed", "failed", "skipped", "unguarded"), 0)
     for s in statuses:
         counts[s.status] = counts.get(s.status, 0) + 1
     return {
