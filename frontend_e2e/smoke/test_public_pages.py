@@ -89,11 +89,15 @@ def test_unknown_path_shows_the_not_found_page(not_found_page, browser_log, base
 
 
 @pytest.mark.contract("web.not_found")
-def test_not_found_page_leads_back_home(not_found_page, landing_page):
+def test_not_found_page_leads_back_home(not_found_page, landing_page, browser_log, base_url):
     not_found_page.open_unknown("/missing")
+    # The 404 page first (a failure here says the app never rendered, not that the link was
+    # unclickable), then its link; the browser's own log says why if either never happens.
+    expect(not_found_page.heading).to_have_text("Page not found")
     not_found_page.go_home()
     expect(landing_page.page).to_have_url(re.compile(r"/$"))
     expect(landing_page.heading).to_have_text("Tradeboard")
+    assert browser_log.problems(expected_status={base_url + "/missing": 404}) == []
 
 
 @pytest.mark.contract("web.protected_redirect", "web.login_signup")
