@@ -146,6 +146,20 @@ for _phase in PHASE_NAMES:
     e2e.add_task(_e2e_task(_phase, f"Run the {_phase} phase of every suite.", phases=[_phase]))
 
 
+@task(name="repeat", iterable=["suite", "phase"],
+      help={"runs": "how many times to run the selection (default 20)",
+            "suite": "limit to this suite (repeatable; default frontend)",
+            "phase": "limit to this phase (repeatable; default smoke and flows)",
+            "k": "only tests matching this pytest -k expression"})
+@cli
+def repeat(c, runs=20, suite=None, phase=None, k=None):
+    """Run a selection N times on one stack; report each test's failure rate and duration spread."""
+    from e2e_shared.repeat import run_repeat
+    raise SystemExit(run_repeat(int(runs), phase or ["smoke", "flows"], suite or ["frontend"], keyword=k))
+
+
+e2e.add_task(repeat)
+
 # --- reports ---------------------------------------------------------------------------------
 
 @task(name="merge", help={"strict": "count flaky tests as failures",

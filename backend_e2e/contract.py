@@ -62,6 +62,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 PROTECTED = tuple(e for e in ENDPOINTS if e.protected)
 
+# TB_MAX_UPLOAD_BYTES: the contract's default, which the local stack keeps.
+MAX_UPLOAD_BYTES = 20_000_000
+
 
 # What a leaked stack trace or internal error looks like in a response body.
 LEAKS = [re.compile(p) for p in (
@@ -71,9 +74,43 @@ LEAKS = [re.compile(p) for p in (
 )]
 
 
+# Internal detail an error answer must not carry: SQL, addresses of dependencies, file paths,
+# driver exception text. (Patterns chosen so that the contract's own messages never match.)
+INTERNALS = [re.compile(p) for p in (
+    r"(?i)\bselect\b.+\bfrom\b", r"(?i)\binsert\s+into\b", r"(?i)\bupdate\s+\w+\s+set\b",
+    r"(?i)\bdelete\s+from\b", r"(?i)\bon\s+conflict\b", r"(?i)\breturning\b",
+    r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b", r"(?i)\blocalhost\b", r"(?i)\bport \d+", r":\d{4,5}\b",
+    r"(?i)postgres(ql)?(\+\w+)?://", r"(?i)https?://", r"(?i)\bconnection refused\b",
+    r"(?i)\bconnection (to server|failed)\b", r"(?i)\berrno\b", r"(?i)\bendpoint url\b",
+    r"(?:/[\w.-]+){2,}\.py\b", r"(?i)/(?:home|usr|tmp|work|opt|var)/", r"\.py\b",
+)]
+
+
 def leaks(text: str) -> list[str]:
-    """The patterns of internals (stack traces, exception and library names) found in ``text``."""
-    return [p.pattern for p in LEAKS if p.search(text)]
+    """The patterns of internals (stack traces, exception and library names, SQL, addresses,
+    paths) found in ``text``."""
+    return [p.pattern for p in (*LEAKS, *INTERNALS) if p.search(text)]
+
+
+def _forms(secret: str) -> set[str]:
+    """A secret as it could appear in an answer: raw, JSON-escaped, URL-encoded, lower-cased."""
+    import json
+    from urllib.parse import quote, quote_plus
+    return {secret, json.dumps(secret)[1:-1], quote(secret, safe=""), quote_plus(secret), secret.lower()}
+
+
+def reflected(resp: object, secrets: list[str]) -> list[str]:
+    """Where a submitted secret shows up in an answer (its body or any header)."""
+    body = resp.content.decode("utf-8", "replace")  # type: ignore[attr-defined]
+    headers = "\n".join(f"{k}: {v}" for k, v in resp.headers.items())  # type: ignore[attr-defined]
+    found = []
+    for secret in secrets:
+        for form in _forms(secret):
+            if form in body:
+                found.append(f"body holds {secret[:6]}...")
+            if form in headers:
+                found.append(f"a header holds {secret[:6]}...")
+    return sorted(set(found))
 
 
 def error_of(resp: object) -> dict:

@@ -44,11 +44,14 @@ def short_session(make_toolkit: Any) -> Iterator[ShortSession]:
     kit.close()
 
 
+@pytest.mark.contract("auth.login", "config.access_token_ttl")
 def test_login_can_ask_for_a_short_lived_access_token(short_session: ShortSession) -> None:
     assert short_session.tokens["expires_in"] == 2
     assert short_session.watchlist["name"] == "during-session"  # made with it while it was fresh
 
 
+@pytest.mark.contract(
+    "auth.signup", "auth.login", "auth.me", "auth.refresh", "auth.logout", "auth.revocation")
 def test_signup_login_me_refresh_logout_then_every_token_is_refused(api: Any, users: Any) -> None:
     user = users.create("journey", login=False)
     tokens = _login(api, user)
@@ -70,6 +73,7 @@ def test_signup_login_me_refresh_logout_then_every_token_is_refused(api: Any, us
         assert error_of(resp)["code"] == "token_revoked"
 
 
+@pytest.mark.contract("auth.signup")
 def test_signup_answers_the_new_account_without_its_password(api: Any, unique: Any, users: Any) -> None:
     email = unique.email("signup")
     body = api.post("/auth/signup", json={"email": email, "password": "long-enough-pw",
@@ -79,12 +83,14 @@ def test_signup_answers_the_new_account_without_its_password(api: Any, unique: A
     assert set(body) == {"id", "email", "display_name", "created_at"}
 
 
+@pytest.mark.contract("auth.refresh_rotates", "auth.refresh")
 def test_used_refresh_token_is_refused_after_rotation(api: Any, user: Any) -> None:
     api.post("/auth/refresh", json={"refresh_token": user.refresh_token}, expect=200)
     resp = api.post("/auth/refresh", json={"refresh_token": user.refresh_token}, expect=401)
     assert error_of(resp)["code"] == "token_revoked"
 
 
+@pytest.mark.contract("auth.logout", "auth.revocation")
 def test_logout_ends_only_its_own_session(api: Any, users: Any, user: Any) -> None:
     other_session = _login(api, user)
     api.as_user(user).post("/auth/logout", expect=204)
@@ -92,6 +98,7 @@ def test_logout_ends_only_its_own_session(api: Any, users: Any, user: Any) -> No
     api.with_token(other_session["access_token"]).get("/auth/me", expect=200)
 
 
+@pytest.mark.contract("auth.emails_case_insensitive")
 def test_login_compares_emails_case_insensitively(api: Any, users: Any) -> None:
     user = users.create("Case", login=False)
     tokens = api.post("/auth/login", json={"email": user.email.upper(), "password": user.password},
@@ -99,6 +106,7 @@ def test_login_compares_emails_case_insensitively(api: Any, users: Any) -> None:
     assert api.with_token(tokens["access_token"]).get("/auth/me", expect=200).json()["id"] == user.id
 
 
+@pytest.mark.contract("auth.signup", "auth.emails_case_insensitive")
 def test_signup_with_a_taken_email_in_other_case_is_a_conflict(api: Any, users: Any) -> None:
     user = users.create("taken", login=False)
     resp = api.post("/auth/signup", json={"email": user.email.upper(), "password": "another-password"},
@@ -106,12 +114,14 @@ def test_signup_with_a_taken_email_in_other_case_is_a_conflict(api: Any, users: 
     assert error_of(resp)["code"] == "conflict"
 
 
+@pytest.mark.contract("auth.login")
 def test_wrong_password_is_invalid_credentials(api: Any, users: Any) -> None:
     user = users.create("wrong", login=False)
     resp = api.post("/auth/login", json={"email": user.email, "password": user.password + "x"}, expect=401)
     assert error_of(resp)["code"] == "invalid_credentials"
 
 
+@pytest.mark.contract("auth.refresh", "auth.tokens")
 def test_expired_access_token_is_refreshed_and_the_session_goes_on(api: Any,
                                                                    short_session: ShortSession) -> None:
     tokens, wl = short_session.tokens, short_session.watchlist

@@ -18,7 +18,7 @@ from backend_e2e import objects
 from backend_e2e.market import api_bars, csv_trades, expected_bars, iso, sent_trades
 from backend_e2e.scoped import Toolkit
 
-pytestmark = pytest.mark.flow
+pytestmark = [pytest.mark.flow, pytest.mark.contract("watchlists.create", "auth.login")]
 
 USERS = 10
 FLOW_SECONDS = 5.0  # the bound for one user's whole journey under this load

@@ -12,7 +12,7 @@ from backend_e2e.contract import error_of
 from backend_e2e.market import csv_trades, db_trades, sent_trades
 from backend_e2e.objects import EXPORTS_BUCKET, exists
 
-pytestmark = pytest.mark.flow
+pytestmark = [pytest.mark.flow, pytest.mark.contract("exports.create", "exports.get")]
 
 # The seeded day (read only): 12,000 trades per symbol, so an export of it takes a while.
 DAY = (datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 6, tzinfo=UTC))
@@ -25,6 +25,7 @@ def _download(api: Any, user: Any, export_id: str) -> bytes:
     return resp.content
 
 
+@pytest.mark.contract("exports.events", "pipeline.exports")
 def test_export_goes_queued_running_succeeded_with_ordered_events(api: Any, shared_user: Any, exports: Any,
                                                                   endpoints: Any, db: Any) -> None:
     exports.create(shared_user, "AAPL", *MORNING)  # keeps the worker busy: ours is seen waiting
@@ -46,6 +47,7 @@ def test_export_goes_queued_running_succeeded_with_ordered_events(api: Any, shar
     assert last["started_at"] and last["finished_at"] and last["object_key"]
 
 
+@pytest.mark.contract("exports.download", "pipeline.exports")
 def test_downloaded_export_equals_the_database_rows(api: Any, shared_user: Any, exports: Any,
                                                     db: Any) -> None:
     ex = exports.create(shared_user, "MSFT", *MORNING)
@@ -56,6 +58,7 @@ def test_downloaded_export_equals_the_database_rows(api: Any, shared_user: Any, 
     assert rows == expected, "the file differs from the database rows (order, values or count)"
 
 
+@pytest.mark.contract("exports.download")
 def test_export_of_an_upload_holds_exactly_the_uploaded_rows(api: Any, shared_user: Any, trade_files: Any,
                                                              exports: Any) -> None:
     tf = trade_files.build(300, symbols=("TSLA",), spread_minutes=90)
@@ -66,12 +69,14 @@ def test_export_of_an_upload_holds_exactly_the_uploaded_rows(api: Any, shared_us
     assert csv_trades(_download(api, shared_user, ex["id"])) == sent_trades(tf.valid)
 
 
+@pytest.mark.contract("exports.download")
 def test_download_before_success_is_not_ready(api: Any, shared_user: Any, exports: Any) -> None:
     ex = exports.create(shared_user, "AAPL", *DAY)  # seconds of work: still queued or running just after
     resp = api.as_user(shared_user).get(f"/exports/{ex['id']}/download", expect=409)
     assert error_of(resp)["code"] == "not_ready"
 
 
+@pytest.mark.contract("exports.cancel", "pipeline.exports")
 def test_cancelling_a_running_export_ends_cancelled_with_no_object_left(api: Any, shared_user: Any,
                                                                          exports: Any, s3: Any) -> None:
     me = api.as_user(shared_user)
@@ -87,6 +92,7 @@ def test_cancelling_a_running_export_ends_cancelled_with_no_object_left(api: Any
     assert error_of(me.get(f"/exports/{ex['id']}/download", expect=409))["code"] == "not_ready"
 
 
+@pytest.mark.contract("exports.events", "exports.cancel")
 def test_cancelled_export_event_stream_ends_with_cancelled(api: Any, shared_user: Any, exports: Any,
                                                            endpoints: Any) -> None:
     ex = exports.create(shared_user, "AAPL", *DAY)
@@ -95,6 +101,7 @@ def test_cancelled_export_event_stream_ends_with_cancelled(api: Any, shared_user
     assert [e.json()["status"] for e in events][-1:] == ["cancelled"]
 
 
+@pytest.mark.contract("exports.cancel")
 def test_deleting_a_finished_export_removes_its_object(api: Any, shared_user: Any, exports: Any,
                                                        s3: Any) -> None:
     me = api.as_user(shared_user)
@@ -107,6 +114,7 @@ def test_deleting_a_finished_export_removes_its_object(api: Any, shared_user: An
     assert error_of(me.get(f"/exports/{ex['id']}/download", expect=404))["code"] == "not_found"
 
 
+@pytest.mark.contract("exports.list")
 def test_exports_are_listed_newest_first(api: Any, shared_user: Any, exports: Any) -> None:
     made = [exports.create(shared_user, "AMD", "2026-01-05T14:30:00Z", "2026-01-05T14:31:00Z")["id"]
             for _ in range(3)]
@@ -114,6 +122,7 @@ def test_exports_are_listed_newest_first(api: Any, shared_user: Any, exports: An
     assert [i for i in listed if i in made] == made[::-1]
 
 
+@pytest.mark.contract("exports.events")
 def test_finished_export_stream_sends_its_final_state_once_and_ends(shared_user: Any, exports: Any,
                                                                     endpoints: Any) -> None:
     ex = exports.create(shared_user, "AMD", "2026-01-05T14:30:00Z", "2026-01-05T14:31:00Z")

@@ -11,7 +11,12 @@ import pytest
 from backend_e2e.contract import error_of
 from backend_e2e.scoped import Toolkit
 
-pytestmark = pytest.mark.flow
+pytestmark = [
+    pytest.mark.flow,
+    pytest.mark.contract(
+        "errors.not_found", "watchlists.get", "watchlists.list", "uploads.list", "exports.list",
+    ),
+]
 
 
 @dataclass

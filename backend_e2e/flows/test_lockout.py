@@ -18,7 +18,7 @@ from backend_e2e.contract import error_of, leaks
 from e2e_shared.clients import ApiClient
 from e2e_shared.waits import Poll, wait_until
 
-pytestmark = pytest.mark.flow
+pytestmark = [pytest.mark.flow, pytest.mark.contract("auth.login", "config.login_max_failures")]
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,7 @@ def _burst(api: Any, user: Any, count: int) -> list[Any]:
     return sorted(answers, key=lambda r: r.status_code)
 
 
+@pytest.mark.contract("validation.edges")
 def test_failed_logins_beyond_the_limit_answer_429_with_retry_after(api: Any, users: Any,
                                                                       limits: tuple[int, int]) -> None:
     max_failures, window = limits

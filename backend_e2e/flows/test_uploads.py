@@ -12,7 +12,7 @@ import pytest
 from backend_e2e.market import INTERVALS, Trade, api_bars, expected_bars, iso, sent_trades
 from backend_e2e.scoped import Toolkit
 
-pytestmark = pytest.mark.flow
+pytestmark = [pytest.mark.flow, pytest.mark.contract("uploads.accept", "uploads.counts")]
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,7 @@ def test_uploaded_file_is_loaded_with_every_row_counted(loaded: Any) -> None:
     assert status["object_key"].endswith(tf.name)
 
 
+@pytest.mark.contract("market.bars")
 @pytest.mark.parametrize("interval", list(INTERVALS))
 @pytest.mark.parametrize("symbol", ["AAPL", "MSFT"])
 def test_bars_of_the_window_equal_the_ohlcv_of_the_rows_sent(loaded: Any, api: Any, symbol: str,
@@ -53,6 +54,7 @@ def test_bars_of_the_window_equal_the_ohlcv_of_the_rows_sent(loaded: Any, api: A
     assert _bars(api, user, symbol, interval, *tf.window) == expected_bars(mine, interval)
 
 
+@pytest.mark.contract("market.bars")
 def test_bars_honour_from_inclusive_and_to_exclusive(loaded: Any, api: Any) -> None:
     _kit, user, tf, _status = loaded
     trades = [t for t in sent_trades(tf.valid) if t.symbol == "AAPL"]
@@ -62,6 +64,7 @@ def test_bars_honour_from_inclusive_and_to_exclusive(loaded: Any, api: Any) -> N
     assert _bars(api, user, "AAPL", "1m", start, end) == expected_bars(inside, "1m")
 
 
+@pytest.mark.contract("uploads.list", "uploads.get")
 def test_uploads_list_shows_the_upload_with_its_counts(loaded: Any, api: Any) -> None:
     _kit, user, tf, status = loaded
     listed = api.as_user(user).get("/uploads", expect=200).json()
@@ -69,6 +72,7 @@ def test_uploads_list_shows_the_upload_with_its_counts(loaded: Any, api: Any) ->
     assert listed[0] == status
 
 
+@pytest.mark.contract("uploads.rejections", "pipeline.validation")
 def test_rejected_rows_are_counted_explained_and_kept_out_of_bars(api: Any, shared_user: Any,
                                                                    trade_files: Any) -> None:
     kinds = ("unknown_symbol", "non_positive_price", "non_positive_quantity", "bad_timestamp", "malformed")
@@ -99,6 +103,7 @@ def test_sending_the_same_rows_again_adds_nothing(api: Any, shared_user: Any, tr
     assert _bars(api, shared_user, "GOOG", "1m", *tf.window) == before == expected_bars(sent_trades(tf.valid))
 
 
+@pytest.mark.contract("market.trades_latest", "market.number_formats")
 def test_latest_trades_show_the_uploaded_trades_newest_first(api: Any, shared_user: Any,
                                                              trade_files: Any) -> None:
     # Trades of the last few minutes, so that they are among the newest of the symbol.

@@ -10,7 +10,7 @@ import pytest
 
 from e2e_shared.waits import Poll, wait_until
 
-pytestmark = pytest.mark.health
+pytestmark = [pytest.mark.health, pytest.mark.contract("processes.api_ready", "health.checks")]
 
 DEPENDENCIES = ("database", "storage", "pipeline")
 
@@ -35,6 +35,7 @@ def test_health_reports_the_dependency_as_passing_with_its_latency(health: dict[
     assert isinstance(check["latency_ms"], int | float) and 0 <= check["latency_ms"] < 2000, check
 
 
+@pytest.mark.contract("processes.pipeline_ready", "pipeline.heartbeat")
 def test_health_reports_a_fresh_pipeline_heartbeat(health: dict[str, Any]) -> None:
     check = health["checks"]["pipeline"]
     assert check["ok"] is True, check
@@ -49,6 +50,7 @@ def _beat_at(api: Any) -> datetime:
     return datetime.fromisoformat(body["time"]) - timedelta(seconds=age)
 
 
+@pytest.mark.contract("pipeline.heartbeat")
 def test_pipeline_heartbeat_keeps_beating(api: Any) -> None:
     first = _beat_at(api)
 
@@ -61,6 +63,7 @@ def test_pipeline_heartbeat_keeps_beating(api: Any) -> None:
                interval=0.1)
 
 
+@pytest.mark.contract("config.version")
 def test_health_carries_the_version(health: dict[str, Any]) -> None:
     assert isinstance(health["version"], str)
     assert re.fullmatch(r"\d+\.\d+\.\d+\S*", health["version"]), health["version"]
@@ -73,6 +76,7 @@ def test_health_time_is_the_current_utc_time(health: dict[str, Any]) -> None:
     assert abs(reported - datetime.now(UTC)) < timedelta(seconds=5), stamp
 
 
+@pytest.mark.contract("auth.protected")
 def test_health_needs_no_token(api: Any) -> None:
     resp = api.get("/health", headers={"Authorization": "Bearer not-a-token"}, expect=200)
     assert resp.headers["content-type"].startswith("application/json")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-pytestmark = pytest.mark.integrity
+pytestmark = [pytest.mark.integrity, pytest.mark.contract("schema.exact")]
 
 PARENT_USER = ("INSERT INTO users (id, email, password_hash, display_name)"
                " VALUES (:uid, :email, 'x', 'Audit')")
@@ -74,6 +74,7 @@ def test_bars_updated_at_is_set_by_the_trigger(sql: Any) -> None:
     assert row.updated_at == row.now != OLD
 
 
+@pytest.mark.contract("watchlists.shape")
 def test_a_rename_through_the_api_moves_updated_at_and_keeps_created_at(api: Any, shared_user: Any,
                                                                         watchlists: Any, db: Any,
                                                                         unique: Any) -> None:

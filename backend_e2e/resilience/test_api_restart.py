@@ -11,7 +11,7 @@ import requests
 
 from backend_e2e import faultkit
 
-pytestmark = pytest.mark.resilience
+pytestmark = [pytest.mark.resilience, pytest.mark.contract("auth.tokens")]
 
 
 @dataclass

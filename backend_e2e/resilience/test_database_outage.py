@@ -6,6 +6,7 @@ One crash for the module: the scenario runs once and each test checks one thing 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import pytest
 import requests
 
 from backend_e2e import faultkit
-from backend_e2e.contract import error_of
+from backend_e2e.contract import error_of, leaks
 from backend_e2e.faultkit import Observed
 from backend_e2e.market import csv_trades, db_trades
 from e2e_shared.waits import Poll
@@ -96,35 +97,49 @@ def crash(exclusive_stack: None, stack: Any, make_toolkit: Any, endpoints: Any) 
         kit.close()
 
 
+@pytest.mark.contract("health.checks")
 def test_health_names_the_database_within_5_s_of_a_kill(crash: Crash) -> None:
     assert crash.health_down.ok, f"no 503 naming the database: {crash.health_down.state}"
     assert crash.health_down.seconds <= KILL_TO_503
     assert crash.health_down.state["checks"]["database"]["ok"] is False
 
 
+@pytest.mark.contract("health.database_away")
 def test_health_does_not_blame_the_pipeline_it_cannot_read(crash: Crash) -> None:
     body = crash.health_down.state
     assert body["failing"] == ["database"], body["failing"]
     assert body["checks"]["pipeline"]["ok"] is None
 
 
+@pytest.mark.contract("errors.dependency_unavailable")
 def test_protected_calls_answer_503_dependency_unavailable_while_it_is_down(crash: Crash) -> None:
     resp = crash.protected_down
     assert resp.status_code == 503, f"{resp.status_code} {resp.text[:300]}"
     assert error_of(resp)["code"] == "dependency_unavailable"
 
 
+@pytest.mark.contract("errors.no_leak")
+def test_answers_while_the_database_is_down_leak_no_internals(crash: Crash) -> None:
+    answers = {"the 503 of a protected call": crash.protected_down.text,
+               "/health": json.dumps(crash.health_down.state)}
+    found = {what: leaks(text) for what, text in answers.items() if leaks(text)}
+    assert not found, f"internal detail while the database is down: {found}: {answers}"
+
+
+@pytest.mark.contract("health.checks")
 def test_health_recovers_by_itself_after_the_database_restarts(crash: Crash) -> None:
     assert crash.health_back.ok, f"/health still failing 20 s after the restart: {crash.health_back.state}"
     assert crash.health_back.state["failing"] == []
 
 
+@pytest.mark.contract("auth.tokens")
 def test_tokens_and_data_outlive_the_database_restart(crash: Crash) -> None:
     assert crash.me_after.status_code == 200, crash.me_after.text[:300]
     assert crash.watchlist_after.status_code == 200, crash.watchlist_after.text[:300]
     assert crash.watchlist_after.json() == crash.watchlist
 
 
+@pytest.mark.contract("pipeline.exports", "pipeline.outage_retry")
 def test_export_through_the_crash_succeeds_or_fails_cleanly_and_a_retry_succeeds(crash: Crash) -> None:
     assert crash.export_end.ok, f"the export never ended: {crash.export_end.state}"
     status = crash.export_end.state["status"]
@@ -135,6 +150,7 @@ def test_export_through_the_crash_succeeds_or_fails_cleanly_and_a_retry_succeeds
     assert status == "succeeded", crash.retry_end or crash.export_end
 
 
+@pytest.mark.contract("pipeline.exports")
 def test_exported_file_holds_every_row_exactly_once_after_the_crash(crash: Crash, db: Any) -> None:
     assert crash.download is not None and crash.download.status_code == 200, crash.download
     rows = csv_trades(crash.download.content)

@@ -6,6 +6,7 @@ observed), and each test checks one thing it saw.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,11 +16,11 @@ import pytest
 import requests
 
 from backend_e2e import faultkit, objects
-from backend_e2e.contract import error_of
+from backend_e2e.contract import error_of, leaks
 from backend_e2e.faultkit import Observed
 from e2e_shared.waits import Poll
 
-pytestmark = pytest.mark.resilience
+pytestmark = [pytest.mark.resilience, pytest.mark.contract("errors.dependency_unavailable")]
 
 
 @dataclass
@@ -74,6 +75,7 @@ def outage(exclusive_stack: None, stack: Any, make_toolkit: Any, s3: Any) -> Ite
         kit.close()
 
 
+@pytest.mark.contract("health.checks")
 def test_health_answers_503_naming_storage_while_the_store_is_down(outage: StoreOutage) -> None:
     assert outage.health_down.ok, f"/health did not fail within 10 s: {outage.health_down.state}"
     status, body = outage.health_down.state
@@ -91,10 +93,19 @@ def test_upload_answers_503_with_a_clear_json_error_while_the_store_is_down(outa
     assert "store" in err["message"] or "storage" in err["message"], err["message"]
 
 
+@pytest.mark.contract("errors.no_leak")
+def test_answers_while_the_store_is_down_leak_no_internals(outage: StoreOutage) -> None:
+    answers = {"the 503 of an upload": outage.upload_down.text,
+               "/health": json.dumps(outage.health_down.state[1])}
+    found = {what: leaks(text) for what, text in answers.items() if leaks(text)}
+    assert not found, f"internal detail while the store is down: {found}: {answers}"
+
+
 def test_refused_upload_leaves_no_upload_behind(outage: StoreOutage) -> None:
     assert outage.uploads_listed_down == []
 
 
+@pytest.mark.contract("health.checks")
 def test_health_recovers_by_itself_after_the_store_restarts(outage: StoreOutage) -> None:
     assert outage.health_back.ok, f"/health still failing 20 s after the restart: {outage.health_back.state}"
     assert outage.health_back.state[1]["failing"] == []

@@ -8,7 +8,17 @@ import pytest
 
 from backend_e2e.contract import ENDPOINTS, Endpoint
 
-pytestmark = pytest.mark.smoke
+pytestmark = [
+    pytest.mark.smoke,
+    pytest.mark.contract(
+        "auth.signup", "auth.login", "auth.refresh", "auth.me", "auth.logout", "watchlists.list",
+        "watchlists.create", "watchlists.get", "watchlists.rename", "watchlists.delete",
+        "watchlists.symbols_add", "watchlists.symbols_remove", "market.symbols",
+        "market.trades_latest", "market.bars", "uploads.accept", "uploads.list", "uploads.get",
+        "uploads.rejections", "exports.create", "exports.list", "exports.get", "exports.events",
+        "exports.download", "exports.cancel", "status.pipeline",
+    ),
+]
 
 CONTENT_TYPES = {
     "GET /exports/{export}/events": "text/event-stream",

@@ -9,7 +9,7 @@ import pytest
 
 from backend_e2e.contract import error_of
 
-pytestmark = pytest.mark.smoke
+pytestmark = [pytest.mark.smoke, pytest.mark.contract("errors.json_shape")]
 
 SEED = {"from": "2026-01-05T14:30:00Z", "to": "2026-01-05T15:30:00Z"}
 HEADER = b"trade_id,symbol,price,quantity,ts\n"
@@ -79,6 +79,9 @@ CASES = [
 ]
 
 
+@pytest.mark.contract(
+    "auth.signup", "auth.login", "watchlists.create", "watchlists.symbols_add", "market.trades_latest",
+    "market.bars", "exports.create", "uploads.accept")
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_invalid_request_answers_422_with_a_stable_code(case: Case, world: Any, api: Any) -> None:
     client = api.as_user(world.user) if case.auth else api

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from frontend_e2e.support.truth import SEEDED_OPEN, SEEDED_SYMBOL, db_counts
 
-pytestmark = pytest.mark.flow
+pytestmark = [pytest.mark.flow, pytest.mark.contract("web.dashboard")]
 
 
 @pytest.fixture

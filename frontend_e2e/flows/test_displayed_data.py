@@ -20,7 +20,7 @@ from frontend_e2e.support.truth import (
     local_input,
 )
 
-pytestmark = pytest.mark.flow
+pytestmark = [pytest.mark.flow, pytest.mark.contract("web.symbol")]
 
 
 def api_bar_rows(client, symbol: str, start: datetime, end: datetime, interval: str) -> list[tuple]:

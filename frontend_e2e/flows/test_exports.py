@@ -19,7 +19,7 @@ from frontend_e2e.support.truth import (
     local_input,
 )
 
-pytestmark = pytest.mark.flow
+pytestmark = [pytest.mark.flow, pytest.mark.contract("web.exports")]
 
 EXPORT_TIMEOUT_MS = 30_000
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from e2e_shared.factories import User
 from e2e_shared.masking import SECRETS
 
-pytestmark = pytest.mark.flow
+pytestmark = [pytest.mark.flow, pytest.mark.contract("web.login_signup")]
 
 
 @pytest.fixture

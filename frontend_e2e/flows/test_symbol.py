@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from frontend_e2e.support.truth import SEEDED_OPEN, SEEDED_SYMBOL, as_decimals, iso, local_input
 
-pytestmark = pytest.mark.flow
+pytestmark = [pytest.mark.flow, pytest.mark.contract("web.symbol")]
 
 LIVE_SYMBOL = "INTC"  # no seeded trades: the newest trades are the ones tests send now
 RANGE = (SEEDED_OPEN + timedelta(minutes=30), SEEDED_OPEN + timedelta(hours=2, minutes=30))

@@ -62,6 +62,13 @@ class ExportsPage(BasePage):
     def item(self, symbol: str, start: str, end: str) -> ExportItem:
         return ExportItem(self.list.get_by_role("listitem", name=self.title(symbol, start, end), exact=True))
 
+    def shown(self) -> list[tuple[str, str]]:
+        """Every export as shown: (its heading, its status text), in page order."""
+        shown = self.items.evaluate_all(
+            "items => items.map(i => [i.querySelector('h2, h3').textContent.trim(),"
+            " (i.querySelector('[role=status]') || {textContent: ''}).textContent.trim()])")
+        return [(title, status) for title, status in shown]
+
     def record_progress(self) -> None:
         """From now on, remember each progress value every export shows."""
         self.page.evaluate(RECORD_PROGRESS)

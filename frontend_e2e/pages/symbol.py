@@ -36,6 +36,8 @@ class SymbolPage(BasePage):
         self.bars_table = self.main.get_by_role("table", name="Bars")
         self.bar_rows = self.bars_table.locator("tbody").get_by_role("row")
         self.chart = self.main.get_by_role("img", name="price chart")
+        self.chart_candles = self.chart.locator("rect.body")
+        self.chart_volumes = self.chart.locator("rect.volume")
         self.summary = {name: self.main.get_by_test_id(f"summary-{name}") for name in SUMMARY_FIELDS}
 
     def open_symbol(self, symbol: str) -> Self:

@@ -34,6 +34,11 @@ class UploadsPage(BasePage):
         # Visible once the user's uploads have loaded: their table, or the empty line.
         self.listing = self.table.or_(self.empty_message.filter(visible=True))
 
+    def shown(self) -> list[list[str]]:
+        """Every upload row as shown: filename, status, rows total, loaded, rejected."""
+        return self.table.locator("tbody tr").evaluate_all(
+            "rows => rows.map(r => [...r.cells].slice(0, 5).map(c => c.textContent.trim()))")
+
     def row(self, filename: str) -> UploadRow:
         cell = self.page.get_by_role("cell", name=filename, exact=True)
         return UploadRow(self.table.get_by_role("row").filter(has=cell))

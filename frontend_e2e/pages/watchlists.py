@@ -30,6 +30,13 @@ class WatchlistsPage(BasePage):
         """The symbol links of one watchlist, in the order shown."""
         return self.card(name).get_by_role("list", name=f"Symbols in {name}").get_by_role("link")
 
+    def shown(self) -> list[tuple[str, list[str]]]:
+        """Every watchlist card as shown: (name, its symbols), in page order."""
+        shown = self.lists.locator(":scope > li").evaluate_all(
+            "cards => cards.map(c => [c.querySelector('h2').textContent.trim(),"
+            " [...c.querySelectorAll('.chips a')].map(a => a.textContent.trim())])")
+        return [(name, list(symbols)) for name, symbols in shown]
+
     def create(self, name: str) -> None:
         self.name_input.fill(name)
         self.create_button.click()

@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.resilience
+pytestmark = [pytest.mark.resilience, pytest.mark.contract("web.api_unreachable")]
 
 
 def test_unreachable_api_shows_an_error_banner(dashboard_page, watchlists_page, app, faults):

@@ -20,6 +20,7 @@ def account() -> None:
     return None
 
 
+@pytest.mark.contract("web.landing", "processes.web_ready")
 def test_landing_page_loads_cleanly(landing_page, app, browser_log):
     landing_page.open()
     expect(landing_page.heading).to_have_text("Tradeboard")
@@ -29,6 +30,7 @@ def test_landing_page_loads_cleanly(landing_page, app, browser_log):
     assert browser_log.problems() == []
 
 
+@pytest.mark.contract("web.login_signup")
 def test_login_page_loads_cleanly(login_page, app, browser_log):
     login_page.open()
     expect(login_page.heading).to_have_text("Log in")
@@ -39,6 +41,7 @@ def test_login_page_loads_cleanly(login_page, app, browser_log):
     assert browser_log.problems() == []
 
 
+@pytest.mark.contract("web.login_signup")
 def test_signup_page_loads_cleanly(signup_page, app, browser_log):
     signup_page.open()
     expect(signup_page.heading).to_have_text("Sign up")
@@ -48,6 +51,7 @@ def test_signup_page_loads_cleanly(signup_page, app, browser_log):
     assert browser_log.problems() == []
 
 
+@pytest.mark.contract("web.landing")
 def test_signed_out_navigation_offers_log_in_and_sign_up(landing_page, app):
     landing_page.open()
     expect(app.log_in_link).to_be_visible()
@@ -55,6 +59,7 @@ def test_signed_out_navigation_offers_log_in_and_sign_up(landing_page, app):
     expect(app.sign_out_button).to_have_count(0)
 
 
+@pytest.mark.contract("web.landing")
 def test_landing_call_to_action_leads_to_signup(landing_page, signup_page, app):
     landing_page.open()
     landing_page.get_started()
@@ -63,6 +68,7 @@ def test_landing_call_to_action_leads_to_signup(landing_page, signup_page, app):
     assert app.document_loads == 1, "the call to action reloaded the document"
 
 
+@pytest.mark.contract("web.login_signup")
 def test_login_and_signup_pages_link_to_each_other(login_page, signup_page):
     login_page.open()
     login_page.create_account_link.click()
@@ -71,6 +77,7 @@ def test_login_and_signup_pages_link_to_each_other(login_page, signup_page):
     expect(login_page.heading).to_have_text("Log in")
 
 
+@pytest.mark.contract("web.not_found")
 def test_unknown_path_shows_the_not_found_page(not_found_page, browser_log, base_url):
     path = "/no/such/page"
     response = not_found_page.open_unknown(path)
@@ -81,13 +88,19 @@ def test_unknown_path_shows_the_not_found_page(not_found_page, browser_log, base
     assert browser_log.problems(expected_status={base_url + path: 404}) == []
 
 
-def test_not_found_page_leads_back_home(not_found_page, landing_page):
+@pytest.mark.contract("web.not_found")
+def test_not_found_page_leads_back_home(not_found_page, landing_page, browser_log, base_url):
     not_found_page.open_unknown("/missing")
+    # The 404 page first (a failure here says the app never rendered, not that the link was
+    # unclickable), then its link; the browser's own log says why if either never happens.
+    expect(not_found_page.heading).to_have_text("Page not found")
     not_found_page.go_home()
     expect(landing_page.page).to_have_url(re.compile(r"/$"))
     expect(landing_page.heading).to_have_text("Tradeboard")
+    assert browser_log.problems(expected_status={base_url + "/missing": 404}) == []
 
 
+@pytest.mark.contract("web.protected_redirect", "web.login_signup")
 @pytest.mark.parametrize("path", PROTECTED)
 def test_protected_page_sends_a_signed_out_visitor_to_login_and_back(app, login_page, path, session_account):
     app.visit(path)

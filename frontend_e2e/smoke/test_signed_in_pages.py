@@ -8,12 +8,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.smoke
+pytestmark = [pytest.mark.smoke, pytest.mark.contract("web.api_config")]
 
 NAV = [("Dashboard", "/dashboard", "Dashboard"), ("Watchlists", "/watchlists", "Watchlists"),
        ("Uploads", "/uploads", "Uploads"), ("Exports", "/exports", "Exports")]
 
 
+@pytest.mark.contract("web.dashboard")
 def test_dashboard_loads_cleanly(dashboard_page, browser_log, session_account):
     dashboard_page.open()
     expect(dashboard_page.heading).to_have_text("Dashboard")
@@ -24,6 +25,7 @@ def test_dashboard_loads_cleanly(dashboard_page, browser_log, session_account):
     assert browser_log.problems() == []
 
 
+@pytest.mark.contract("web.watchlists")
 def test_watchlists_page_loads_cleanly(watchlists_page, browser_log):
     watchlists_page.open()
     expect(watchlists_page.heading).to_have_text("Watchlists")
@@ -33,6 +35,7 @@ def test_watchlists_page_loads_cleanly(watchlists_page, browser_log):
     assert browser_log.problems() == []
 
 
+@pytest.mark.contract("web.symbol")
 def test_symbol_page_loads_cleanly(symbol_page, browser_log):
     symbol_page.open_symbol("MSFT")
     expect(symbol_page.heading).to_have_text("MSFT")
@@ -43,6 +46,7 @@ def test_symbol_page_loads_cleanly(symbol_page, browser_log):
     assert browser_log.problems() == []
 
 
+@pytest.mark.contract("web.uploads")
 def test_uploads_page_loads_cleanly(uploads_page, browser_log):
     uploads_page.open()
     expect(uploads_page.heading).to_have_text("Uploads")
@@ -53,6 +57,7 @@ def test_uploads_page_loads_cleanly(uploads_page, browser_log):
     assert browser_log.problems() == []
 
 
+@pytest.mark.contract("web.exports")
 def test_exports_page_loads_cleanly(exports_page, browser_log):
     exports_page.open()
     expect(exports_page.heading).to_have_text("Exports")

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline_e2e.support.expected import INTERVALS, totals
 
-pytestmark = pytest.mark.integrity
+pytestmark = [pytest.mark.integrity, pytest.mark.contract("market.bars")]
 
 DAY = datetime(2026, 1, 5, tzinfo=UTC)
 NEXT_DAY = DAY + timedelta(days=1)

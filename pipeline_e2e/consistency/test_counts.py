@@ -8,7 +8,7 @@ from e2e_shared.factories import INVALID_KINDS
 from pipeline_e2e.support import expected
 from pipeline_e2e.support.loading import invalid_ids, symbols_of, valid_ids
 
-pytestmark = pytest.mark.integrity
+pytestmark = [pytest.mark.integrity, pytest.mark.contract("uploads.counts", "pipeline.file_transaction")]
 
 
 def test_landing_object_rows_equal_accepted_plus_rejected(trade_files, loader, buckets, warehouse):

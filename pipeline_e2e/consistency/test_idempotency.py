@@ -7,7 +7,7 @@ import pytest
 from pipeline_e2e.support.expected import totals
 from pipeline_e2e.support.loading import valid_ids
 
-pytestmark = pytest.mark.integrity
+pytestmark = [pytest.mark.integrity, pytest.mark.contract("pipeline.file_transaction", "uploads.counts")]
 
 
 def test_same_file_uploaded_twice_adds_nothing(trade_files, loader, warehouse, market):

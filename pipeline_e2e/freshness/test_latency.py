@@ -10,7 +10,7 @@ import pytest
 
 from pipeline_e2e.support.expected import percentile
 
-pytestmark = pytest.mark.flow
+pytestmark = [pytest.mark.flow, pytest.mark.contract("pipeline.freshness")]
 
 FILES = 12
 ROWS = 300

@@ -9,6 +9,7 @@ from pipeline_e2e.support import expected
 from pipeline_e2e.support.loading import symbols_of, valid_ids
 
 
+@pytest.mark.contract("pipeline.scan", "pipeline.file_transaction", "market.bars")
 @pytest.mark.smoke
 def test_small_csv_upload_is_loaded_into_warehouse_and_bars(trade_files, loader, buckets, warehouse, market):
     tf = trade_files.build(20, symbols=("AAPL",))
@@ -19,6 +20,7 @@ def test_small_csv_upload_is_loaded_into_warehouse_and_bars(trade_files, loader,
     assert market.totals(["AAPL"], *tf.window)[1] == 20
 
 
+@pytest.mark.contract("pipeline.scan")
 @pytest.mark.smoke
 def test_object_put_straight_into_landing_bucket_is_loaded(trade_files, loader, warehouse, market):
     tf = trade_files.build(15, symbols=("MSFT",))
@@ -29,6 +31,7 @@ def test_object_put_straight_into_landing_bucket_is_loaded(trade_files, loader, 
     assert market.totals(["MSFT"], *tf.window)[1] == 15
 
 
+@pytest.mark.contract("uploads.accept")
 @pytest.mark.flow
 def test_jsonl_upload_loads_exactly_its_source_trades(trade_files, loader, warehouse, market):
     tf = trade_files.build(120, symbols=("GOOG", "AMZN"), fmt="jsonl")
@@ -41,6 +44,7 @@ def test_jsonl_upload_loads_exactly_its_source_trades(trade_files, loader, wareh
         assert market.bars(symbol, *tf.window) == want[symbol], symbol
 
 
+@pytest.mark.contract("pipeline.file_transaction")
 @pytest.mark.flow
 def test_repeated_trade_id_in_one_file_is_loaded_once_first_row_wins(trade_files, loader, warehouse, market):
     tf = trade_files.build(30, symbols=("TSLA",))
@@ -54,6 +58,7 @@ def test_repeated_trade_id_in_one_file_is_loaded_once_first_row_wins(trade_files
     assert market.totals(["TSLA"], *tf.window)[1] == 30
 
 
+@pytest.mark.contract("uploads.counts", "pipeline.validation")
 @pytest.mark.flow
 def test_unreadable_object_is_rejected_whole_and_loads_nothing(trade_files, warehouse, s3, buckets, unique):
     tf = trade_files.build(3, symbols=("META",))

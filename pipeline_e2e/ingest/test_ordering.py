@@ -8,7 +8,7 @@ import pytest
 
 from pipeline_e2e.support import expected
 
-pytestmark = pytest.mark.flow
+pytestmark = [pytest.mark.flow, pytest.mark.contract("market.bars")]
 
 
 def test_late_file_with_earlier_trades_is_merged_into_the_loaded_minute_bars(trade_files, loader, market):
@@ -40,6 +40,7 @@ def test_rows_in_reverse_time_order_land_in_their_own_minutes(trade_files, loade
         assert market.bars(symbol, *tf.window) == want[symbol], symbol
 
 
+@pytest.mark.contract("market.number_formats")
 def test_timestamps_with_utc_offsets_land_in_their_utc_minutes(trade_files, loader, warehouse, market):
     tf = trade_files.build(120, symbols=("AAPL",), spread_minutes=20)
     for i, row in enumerate(tf.rows):  # the same instants, written in other zones

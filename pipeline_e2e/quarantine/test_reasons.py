@@ -11,7 +11,12 @@ from e2e_shared.factories import INVALID_KINDS, TradeFile
 from pipeline_e2e.support import expected
 from pipeline_e2e.support.loading import invalid_ids, valid_ids
 
-pytestmark = pytest.mark.flow
+pytestmark = [
+    pytest.mark.flow,
+    pytest.mark.contract(
+        "pipeline.validation", "pipeline.quarantine_object", "uploads.rejections",
+    ),
+]
 
 
 def rejected_lines(tf: TradeFile) -> list[dict]:

@@ -15,7 +15,7 @@ from pipeline_e2e.support.loading import outcome, symbols_of, valid_ids
 from pipeline_e2e.support.objects import Buckets
 from pipeline_e2e.support.warehouse import Warehouse
 
-pytestmark = pytest.mark.resilience
+pytestmark = [pytest.mark.resilience, pytest.mark.contract("pipeline.outage_retry")]
 
 ROWS = 50_000  # about a second of loading (more on a busy machine): a window for the outage
 SEED_FILES = ("seed-AAPL-2026-01-05.csv", "seed-MSFT-2026-01-05.csv", "seed-NVDA-2026-01-05.csv")

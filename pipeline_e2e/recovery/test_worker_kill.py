@@ -8,7 +8,7 @@ from e2e_shared.waits import wait_until
 from pipeline_e2e.support import expected
 from pipeline_e2e.support.loading import outcome, symbols_of, valid_ids
 
-pytestmark = pytest.mark.resilience
+pytestmark = [pytest.mark.resilience, pytest.mark.contract("pipeline.kill_safe")]
 # The killed worker's heartbeat row says "running" until it is stale (TB_HEARTBEAT_MAX_AGE, 15 s):
 # the status tests that stop the worker and wait for "stopped" would wait that out after this one.
 RUN_LAST_IN_PHASE = True

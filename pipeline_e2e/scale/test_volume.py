@@ -7,7 +7,7 @@ import pytest
 from pipeline_e2e.support import expected
 from pipeline_e2e.support.loading import outcome, symbols_of, valid_ids
 
-pytestmark = pytest.mark.integrity
+pytestmark = [pytest.mark.integrity, pytest.mark.contract("pipeline.scan", "pipeline.file_transaction")]
 
 BIG = 100_000
 

@@ -8,6 +8,7 @@ import pytest
 from pipeline_e2e.status.agreement import assert_agrees, quiet_reading
 
 
+@pytest.mark.contract("status.pipeline")
 @pytest.mark.resilience
 def test_stopped_worker_shows_pending_file_and_lag_that_agree_with_database(trade_files, loader, warehouse,
                                                                             market, faults):

@@ -10,6 +10,7 @@ from pipeline_e2e.status.agreement import assert_agrees, quiet_reading
 from pipeline_e2e.support.expected import parse_ts
 
 
+@pytest.mark.contract("status.pipeline")
 @pytest.mark.smoke
 def test_pipeline_status_answers_and_agrees_with_database(warehouse, market):
     before, api, after = quiet_reading(warehouse, market)
@@ -22,6 +23,7 @@ def test_pipeline_status_answers_and_agrees_with_database(warehouse, market):
     assert after.now - parse_ts(api["last_run_at"]) < timedelta(seconds=30), (api, after.now)
 
 
+@pytest.mark.contract("status.pipeline")
 @pytest.mark.integrity
 def test_status_counts_include_a_loaded_file_and_its_rejections(trade_files, loader, warehouse, market):
     start = market.status()

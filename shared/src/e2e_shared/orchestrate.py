@@ -262,6 +262,7 @@ def collect_missing_manifests(runner: Runner, jobs: list[Job], python: str, echo
 def merge_run(runner: Runner, jobs: list[Job], options: Options, *, interrupted: bool,
               echo: Echo) -> Any:
     """Merge this run's own JUnit files (by run id) and show what failed, then the summary line."""
+    from .contract import after_merge
     from .report import merge, summary_line
 
     names = [p.name for job in jobs for p in (job.junit, job.rerun_junit)
@@ -281,6 +282,9 @@ def merge_run(runner: Runner, jobs: list[Job], options: Options, *, interrupted:
         echo(f"FAILED {case.phase}/{case.suite} {case.test}: {headline}{where}")
     if len(result.failures) > len(shown):
         echo(f"... and {len(result.failures) - len(shown)} more failures (see the report)")
+    contract_line = after_merge(runner.reports_dir, runner.root)
+    if contract_line:
+        echo(contract_line)
     echo(f"report: {shown_path(runner.reports_dir / 'index.html')}")
     echo(f"verdict: {result.verdict}")
     echo(summary_line(result))

@@ -35,6 +35,7 @@ MARKERS = {
     "flow": "user journeys across several endpoints or pages",
     "integrity": "data and schema integrity, checked in the database",
     "resilience": "stops, kills or restarts services: never against a shared environment",
+    "contract(*ids)": "the contract promises this test guards (ids of [tool.e2e] contract)",
 }
 
 
@@ -83,6 +84,30 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, doc in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {doc}")
     config.stash[RUN_ID] = new_run_id()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each test's contract ids become its JUnit property ``contract``; an id the contract
+    does not have stops the run (a typo would otherwise guard nothing)."""
+    from . import E2EError, contract
+    declared: dict[str, str] = {}
+    for item in items:
+        try:
+            ids = [i for m in item.iter_markers("contract") for i in contract.marker_ids(m.args)]
+        except E2EError as exc:
+            raise pytest.UsageError(f"{item.nodeid}: {exc}") from None
+        if ids:
+            item.user_properties.append((contract.PROPERTY, " ".join(dict.fromkeys(ids))))
+            declared.update(dict.fromkeys(ids, item.nodeid))
+    path = (contract.contract_path(config.rootpath) or contract.contract_path()) if declared else None
+    if path is not None and path.is_file():
+        try:
+            bad = contract.unknown(contract.load(path), declared)
+        except E2EError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        if bad:
+            raise pytest.UsageError(f"contract ids not in {path.name}: "
+                                    + ", ".join(f"{i} ({declared[i]})" for i in bad))
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .. import E2EError
 from ..config import check_writable_dir
+from ..contract import after_merge
 from .merge import NoReportsError, merge
 from .model import summary_line
 
@@ -42,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"report: {result.outputs['index_html']}")
+    contract_line = after_merge(args.out)
+    if contract_line:
+        print(contract_line)
     print(summary_line(result))
     return 0 if result.ok else 1
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -17,15 +18,19 @@ from ..deps import Context, Ctx, User
 from ..formats import iso
 
 router = APIRouter(tags=["status"])
+log = logging.getLogger("tradeboard.api")
 CHECK_TIMEOUT = 2.0
 # Checks run side by side so that /health answers within CHECK_TIMEOUT even when both the
 # database and the store hang; a hung check keeps its thread until its own timeout ends it.
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="health")
 
 
-def _short(err: BaseException) -> str:
+def _failed(check: str, err: BaseException) -> str:
+    """What /health says about a failed check: no driver text (it names hosts, ports, SQL);
+    the detail goes to the API's log."""
     first = (str(err).strip().splitlines() or [""])[0]
-    return f"{type(err).__name__}: {first}"[:300]
+    log.warning("health check %s failed: %s: %s", check, type(err).__name__, first[:300])
+    return f"the {check} cannot be reached"
 
 
 def _check_database(ctx: Context) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -42,7 +47,7 @@ def _check_database(ctx: Context) -> tuple[dict[str, Any], dict[str, Any] | None
                 "SELECT extract(epoch FROM now() - max(beat_at)) FROM pipeline_heartbeats"
             ).fetchone()
     except Exception as err:  # noqa: BLE001 - any failure is the check's answer
-        return {"ok": False, "latency_ms": None, "error": _short(err)}, None
+        return {"ok": False, "latency_ms": None, "error": _failed("database", err)}, None
     heartbeat_age = round(float(age[0]), 2) if age and age[0] is not None else None
     pipeline: dict[str, Any]
     if heartbeat_age is None:
@@ -60,7 +65,7 @@ def _check_storage(ctx: Context) -> dict[str, Any]:
     try:
         ctx.health_storage.check()
     except Exception as err:  # noqa: BLE001 - any failure is the check's answer
-        return {"ok": False, "latency_ms": None, "error": _short(err)}
+        return {"ok": False, "latency_ms": None, "error": _failed("object store", err)}
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1),
             "error": None}
 
