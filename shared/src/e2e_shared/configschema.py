@@ -126,6 +126,7 @@ def build_schema(tool: Mapping[str, Any]) -> dict[str, Any]:
             "state_dir": PATH_TEXT,
             "sut_project": PATH_TEXT,
             "compose_file": PATH_TEXT,
+            "contract": PATH_TEXT,  # the product's contract file, promises with {#ids}
             "services": {**table_of(service, "services"), "minProperties": 1},
             "sut_env": _strings(in_service),
             "endpoints": {"type": "object", "expected": "a table", "additionalProperties": False,
