@@ -94,7 +94,7 @@ def bench(c, runs=None, e2e=False):
 @task(name="seed")
 @cli
 def data_seed(c):
-    """Load the deterministic baseline: two users, ten symbols, one day of trades (idempotent)."""
+    """Load the product's deterministic baseline ([tool.e2e] product; idempotent)."""
     from e2e_shared.seeding import seed_baseline
 
     print(f"seeded: {seed_baseline()}")
