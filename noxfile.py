@@ -63,7 +63,8 @@ def smoke(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def unit(session: nox.Session) -> None:
     """Run the fixtures library's unit tests (and its stack round-trip test)."""
-    session.install("-e", "./shared[stack,test]", *PRODUCT_INSTALL)
+    # invoke, nox and uv: test_second_product drives a throwaway workspace through the command line.
+    session.install("-e", "./shared[stack,test]", *PRODUCT_INSTALL, "invoke>=2.2", "nox>=2025.2.9", "uv")
     tests = ["shared/tests", *([f"{PRODUCT}/tests"] if PRODUCT else [])]
     session.run("pytest", *tests, *(session.posargs or ["-q"]))
 

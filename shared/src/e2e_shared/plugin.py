@@ -94,11 +94,12 @@ def _load_product_plugin(config: pytest.Config) -> None:
     from .product import plugin_module
 
     try:
-        tool = load_tool_config(find_root(), validate=False)
+        root = find_root()
+        tool = load_tool_config(root, validate=False)
     except E2EError:
         return  # outside a workspace (a plain pytest run): no product to load
     try:
-        name = plugin_module(tool)
+        name = plugin_module(tool, root)
     except E2EError as exc:
         raise pytest.UsageError(f"{exc.cause}; {exc.hint}") from None
     if name is not None:

@@ -19,7 +19,9 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -33,33 +35,43 @@ def product_name(tool: Mapping[str, Any]) -> str | None:
     return str(name) if name else None
 
 
-def load_product(tool: Mapping[str, Any]) -> ModuleType | None:
-    """The product package named in ``[tool.e2e]`` (None when none is named)."""
+def load_product(tool: Mapping[str, Any], root: Path | None = None) -> ModuleType | None:
+    """The product package named in ``[tool.e2e]`` (None when none is named).
+
+    Installed, it is imported as it is; otherwise from ``product_path`` under ``root`` (its
+    ``src/`` folder or the folder itself), so the host's tasks work before anyone installs it.
+    """
     name = product_name(tool)
     if name is None:
         return None
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):  # the product itself, not one of its imports
-            where = tool.get("product_path", "its folder")
-            raise E2EError(f"the product package {name!r} ([tool.e2e] product) is not installed",
-                           f"install it: pip install -e {where}") from None
-        raise
+        if not (exc.name and name.startswith(exc.name)):  # one of the product's own imports
+            raise
+    where = tool.get("product_path")
+    if where and root is not None:
+        top = name.split(".")[0]
+        for folder in (root / where / "src", root / where):
+            if (folder / top).is_dir() and str(folder) not in sys.path:
+                sys.path.append(str(folder))
+                return importlib.import_module(name)
+    raise E2EError(f"the product package {name!r} ([tool.e2e] product) is not installed",
+                   f"install it: pip install -e {where or 'its folder'} (or set [tool.e2e] product_path)")
 
 
-def plugin_module(tool: Mapping[str, Any]) -> str | None:
+def plugin_module(tool: Mapping[str, Any], root: Path | None = None) -> str | None:
     """``<product>.plugin`` when the product ships a pytest plugin, else None."""
     name = product_name(tool)
     if name is None:
         return None
-    load_product(tool)  # a clear error when the package itself is missing
+    load_product(tool, root)  # a clear error when the package itself is missing
     return f"{name}.plugin" if importlib.util.find_spec(f"{name}.plugin") else None
 
 
 def hook(settings: Settings, name: str) -> Any:
     """The product's ``name`` hook, or an error saying what to add."""
-    module = load_product(settings.tool)
+    module = load_product(settings.tool, settings.root)
     if module is None:
         raise E2EError("no product package named in [tool.e2e] (product = ...)",
                        "name your product's fixtures package there; see docs/adopting.md")
@@ -72,7 +84,7 @@ def hook(settings: Settings, name: str) -> Any:
 
 def describe(settings: Settings, counts: Mapping[str, Any]) -> str:
     """The seed summary in the product's words; ``k=v`` pairs when it has none."""
-    module = load_product(settings.tool)
+    module = load_product(settings.tool, getattr(settings, "root", None))
     custom = getattr(module, "describe", None) if module is not None else None
     if custom is not None:
         return str(custom(counts))
@@ -84,7 +96,8 @@ def product_secrets() -> tuple[str, ...]:
     """The product's known secrets (``SECRETS``) for masking, in every process; never raises:
     an environment without the product (or outside a workspace) simply knows none."""
     try:
-        module = load_product(load_tool_config(find_root(), validate=False))
+        root = find_root()
+        module = load_product(load_tool_config(root, validate=False), root)
     except Exception:  # noqa: BLE001 - masking must work anywhere
         return ()
     return tuple(getattr(module, "SECRETS", ()) or ()) if module is not None else ()
