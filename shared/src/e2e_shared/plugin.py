@@ -98,6 +98,11 @@ def _load_product_plugin(config: pytest.Config) -> None:
         tool = load_tool_config(root, validate=False)
     except E2EError:
         return  # outside a workspace (a plain pytest run): no product to load
+    # A phase of the workspace's own (one MARKERS does not know) needs no engine edit either.
+    for phase, spec in (tool.get("phases") or {}).items():
+        marker = spec.get("marker") if isinstance(spec, dict) else None
+        if isinstance(marker, str) and marker not in MARKERS:
+            config.addinivalue_line("markers", f"{marker}: the {phase} phase ([tool.e2e.phases])")
     try:
         name = plugin_module(tool, root)
     except E2EError as exc:
