@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -91,10 +92,15 @@ def describe(settings: Settings, counts: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in counts.items())
 
 
-@functools.cache
 def product_secrets() -> tuple[str, ...]:
     """The product's known secrets (``SECRETS``) for masking, in every process; never raises:
     an environment without the product (or outside a workspace) simply knows none."""
+    # Per workspace: a process may look at more than one (tests do), and masking asks often.
+    return _secrets_of(os.environ.get("E2E_ROOT", ""), os.getcwd())
+
+
+@functools.cache
+def _secrets_of(_env_root: str, _cwd: str) -> tuple[str, ...]:
     try:
         root = find_root()
         module = load_product(load_tool_config(root, validate=False), root)
