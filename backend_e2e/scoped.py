@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from e2e_shared.clients import ApiClient, Recorder
-from e2e_shared.factories import ExportFactory, TradeFileFactory, UserFactory, WatchlistFactory
 from e2e_shared.naming import Namer
+from tradeboard_fixtures.factories import ExportFactory, TradeFileFactory, UserFactory, WatchlistFactory
 
 
 @dataclass

@@ -13,9 +13,9 @@ from typing import Any
 
 from backend_e2e.contract import Endpoint
 from e2e_shared.clients import ApiClient
-from e2e_shared.factories import TradeFileFactory, User, UserFactory
 from e2e_shared.naming import Namer
 from e2e_shared.waits import Poll, wait_until
+from tradeboard_fixtures.factories import TradeFileFactory, User, UserFactory
 
 # A short stretch of the seeded day: exports of it are small and quick.
 SEED_FROM = "2026-01-05T14:30:00Z"

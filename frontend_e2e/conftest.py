@@ -18,13 +18,13 @@ from e2e_shared import E2EError
 from e2e_shared.browser import find_chromium, launch_args
 from e2e_shared.clients import REQUEST_ID_HEADER, ApiClient
 from e2e_shared.config import Endpoints, load_settings
-from e2e_shared.factories import User, UserFactory
 from e2e_shared.naming import Namer
 from frontend_e2e.pages import AppShell, fixtures
 from frontend_e2e.support import artifacts
 from frontend_e2e.support.accounts import SessionAccount, signed_in_state
 from frontend_e2e.support.browser_log import BrowserLog
 from frontend_e2e.support.locks import Hold, StackLock
+from tradeboard_fixtures.factories import User, UserFactory
 
 ACTION_TIMEOUT_MS = 10_000  # clicks, fills, navigations
 EXPECT_TIMEOUT_MS = 5_000   # web-first assertions; slow journeys pass their own

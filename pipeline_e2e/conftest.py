@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from e2e_shared.clients import ApiClient
-from e2e_shared.factories import User, UserFactory
 from e2e_shared.naming import Namer
 from pipeline_e2e.support.loading import Loader
 from pipeline_e2e.support.locks import SuiteLock, held
 from pipeline_e2e.support.market import Market
 from pipeline_e2e.support.objects import Buckets
 from pipeline_e2e.support.warehouse import Warehouse
+from tradeboard_fixtures.factories import User, UserFactory
 
 PHASES = ("health", "smoke", "flow", "integrity", "resilience")
 # Honoured so that this suite and the backend suite can run at once against one stack: the backend

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from backend_e2e.contract import error_of
-from e2e_shared.factories import User
 from e2e_shared.waits import Poll, wait_until
+from tradeboard_fixtures.factories import User
 
 pytestmark = pytest.mark.flow
 

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from e2e_shared.factories import User
 from e2e_shared.masking import SECRETS
+from tradeboard_fixtures.factories import User
 
 pytestmark = [pytest.mark.flow, pytest.mark.contract("web.login_signup")]
 

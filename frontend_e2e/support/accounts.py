@@ -8,7 +8,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from e2e_shared.factories import User, UserFactory
+from tradeboard_fixtures.factories import User, UserFactory
 
 ACCESS_KEY = "tb.access_token"
 REFRESH_KEY = "tb.refresh_token"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from e2e_shared.factories import INVALID_KINDS
 from pipeline_e2e.support import expected
 from pipeline_e2e.support.loading import invalid_ids, symbols_of, valid_ids
+from tradeboard_fixtures.factories import INVALID_KINDS
 
 pytestmark = [pytest.mark.integrity, pytest.mark.contract("uploads.counts", "pipeline.file_transaction")]
 

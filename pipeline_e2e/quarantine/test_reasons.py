@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from e2e_shared.factories import INVALID_KINDS, TradeFile
 from pipeline_e2e.support import expected
 from pipeline_e2e.support.loading import invalid_ids, valid_ids
+from tradeboard_fixtures.factories import INVALID_KINDS, TradeFile
 
 pytestmark = [
     pytest.mark.flow,

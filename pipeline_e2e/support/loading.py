@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from e2e_shared.clients import ApiClient
-from e2e_shared.factories import TradeFile, TradeFileFactory, User
+from tradeboard_fixtures.factories import TradeFile, TradeFileFactory, User
 
 from .market import Market
 from .warehouse import Warehouse

@@ -50,6 +50,8 @@ def test_a_leaking_failing_probe_leaves_no_secret_under_reports(tmp_path, monkey
     access, refresh = _jwt({"sub": "bob", "typ": "access"}), _jwt({"sub": "bob", "typ": "refresh"})
     typed = f"typed-{uuid.uuid4().hex[:10]}"
     (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
+    # The workspace is this one: its product's baseline passwords are secrets in every process.
+    monkeypatch.setenv("E2E_ROOT", str(ROOT))
     env = {**os.environ, "PROBE_ACCESS": access, "PROBE_REFRESH": refresh, "PROBE_TYPED": typed,
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "PYTHONUNBUFFERED": "1"}

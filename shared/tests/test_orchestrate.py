@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 import threading
+import types
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -20,16 +22,21 @@ def test_seeding_runs_once_in_the_background_and_the_waiter_gets_its_timing(monk
         return {"symbols": 10, "users": 2, "trades": 36000, "bars": 1170}
 
     monkeypatch.setattr("e2e_shared.seeding.seed_baseline", fake_seed)
+    # The summary is the product's words (its describe()), asked by the name in [tool.e2e].
+    product = types.ModuleType("some_product")
+    product.describe = lambda counts: f"{counts['symbols']} symbols, {counts['users']} users"
+    monkeypatch.setitem(sys.modules, "some_product", product)
+    settings = SimpleNamespace(tool={"product": "some_product"})
     timings, lines = {}, []
-    seeder = orchestrate.Seeder("settings", timings, lines.append)
+    seeder = orchestrate.Seeder(settings, timings, lines.append)
     seeder.start()
     assert seeder.thread.is_alive()  # the run goes on while it seeds
     release.set()
     seeder.wait()
     seeder.wait()
-    assert calls == ["settings"] and "seed" in timings
+    assert calls == [settings] and "seed" in timings
     assert lines[0].startswith("data.seed: baseline ready in ")
-    assert lines[0].endswith("s (10 symbols, 2 users, 36000 trades)")
+    assert lines[0].endswith("s (10 symbols, 2 users)")
 
 
 def test_a_failed_seed_is_raised_to_the_phase_that_waits_for_it(monkeypatch):

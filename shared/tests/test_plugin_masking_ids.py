@@ -10,7 +10,8 @@ pytest_plugins = ["pytester"]
 @pytest.fixture
 def workspace(pytester, tmp_path, monkeypatch):
     (pytester.path / "pyproject.toml").write_text(
-        '[tool.e2e]\n[tool.e2e.services.db]\ncommand = ["x"]\nready = "sql"\nport = 1\n')
+        '[tool.e2e]\nproduct = "tradeboard_fixtures"\n'  # its baseline passwords are secrets
+        '[tool.e2e.services.db]\ncommand = ["x"]\nready = "sql"\nport = 1\n')
     monkeypatch.setenv("E2E_ROOT", str(pytester.path))
     monkeypatch.setenv("E2E_PROFILE", "embedded")
     monkeypatch.delenv("E2E_STATE_DIR", raising=False)

@@ -95,8 +95,18 @@ def command_ready(argv: Sequence[str], env: dict[str, str] | None = None) -> Pol
 
 # --- initialisation after readiness (idempotent: runs again after every restart) ---------
 
-def init_postgres(port: int, *, role: str = "tradeboard", password: str = "tradeboard",
-                  database: str = "tradeboard") -> None:
+def app_database(database_url: str) -> dict[str, str]:
+    """The application's role, password and database, read from ``[tool.e2e.endpoints]
+    database_url`` (the product's names live in its configuration, not here)."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(database_url.replace("{", "").replace("}", ""))  # port templates aside
+    role, database = unquote(parts.username or ""), unquote(parts.path.lstrip("/"))
+    return {"role": role, "password": unquote(parts.password or ""), "database": database} \
+        if role and database and role != "postgres" else {}
+
+
+def init_postgres(port: int, *, role: str, password: str, database: str) -> None:
     """The application's role and database."""
     import psycopg
     from psycopg import sql
@@ -118,7 +128,13 @@ def init_buckets(port: int, buckets: Sequence[str]) -> None:
             client.create_bucket(Bucket=name)
 
 
+def _init_app_database(port: int, endpoints: dict[str, Any]) -> None:
+    names = app_database(str(endpoints.get("database_url", "")))
+    if names:  # no application role named: the suites use the superuser's database
+        init_postgres(port, **names)
+
+
 INIT: dict[str, Callable[..., None]] = {
-    "postgres": lambda port, endpoints: init_postgres(port),
+    "postgres": lambda port, endpoints: _init_app_database(port, endpoints),
     "buckets": lambda port, endpoints: init_buckets(port, endpoints.get("buckets", ())),
 }

@@ -125,6 +125,9 @@ def build_schema(tool: Mapping[str, Any]) -> dict[str, Any]:
             "default_driver": {"enum": list(DRIVERS), "expected": f"one of: {', '.join(DRIVERS)}"},
             "state_dir": PATH_TEXT,
             "sut_project": PATH_TEXT,
+            "product": {**TEXT, "pattern": r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$",
+                        "expected": "an importable module name, e.g. tradeboard_fixtures"},
+            "product_path": PATH_TEXT,
             "compose_file": PATH_TEXT,
             "contract": PATH_TEXT,  # the product's contract file, promises with {#ids}
             "services": {**table_of(service, "services"), "minProperties": 1},

@@ -65,12 +65,11 @@ class SecretRegistry:
 
 @functools.cache
 def seeded_passwords() -> tuple[str, ...]:
-    """The baseline users' passwords (``e2e_shared.seed``): secrets in every process."""
-    try:
-        from .seed import USERS
-    except ImportError:  # seed needs boto3 and SQLAlchemy; an environment without them seeds nothing
-        return ()
-    return tuple(u.password for u in USERS)
+    """The product's baseline secrets (its ``SECRETS``, e.g. the seeded users' passwords):
+    secrets in every process."""
+    from .product import product_secrets
+
+    return product_secrets()
 
 
 SECRETS = SecretRegistry(builtin=True)

@@ -93,7 +93,9 @@ class Seeder:
             self.error = exc
             return
         self.timings["seed"] = time.monotonic() - t
-        shown = ", ".join(f"{counts[k]} {k}" for k in ("symbols", "users", "trades") if k in counts)
+        from .seeding import describe_counts
+
+        shown = describe_counts(self.settings, counts) if counts else ""
         self.echo(f"data.seed: baseline ready in {self.timings['seed']:.1f}s ({shown or counts})")
 
     def start(self) -> None:

@@ -1,7 +1,8 @@
 """The pytest plugin every suite gets by installing ``e2e-shared`` (entry point ``pytest11``).
 
 Scope ladder: the stack, its clients and the run id live for the session; names, the API
-client's request log, factories and faults live for one test. A failing test's JUnit entry
+client's request log and faults live for one test. The product's own fixtures (factories) come
+from its package's plugin, loaded by the name in ``[tool.e2e] product``. A failing test's JUnit entry
 carries its failure bundle: the requests it made and what each service logged meanwhile,
 with secrets masked.
 """
@@ -19,7 +20,6 @@ import pytest
 
 from .clients import ApiClient, Recorder, s3_client, sql_engine
 from .config import Endpoints, Settings, load_settings
-from .factories import ExportFactory, TradeFileFactory, UserFactory, WatchlistFactory, WindowAllocator
 from .faults import Faults
 from .logwindow import LogWindow
 from .masking import mask
@@ -84,6 +84,32 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, doc in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {doc}")
     config.stash[RUN_ID] = new_run_id()
+    _load_product_plugin(config)
+
+
+def _load_product_plugin(config: pytest.Config) -> None:
+    """The product's fixtures (factories): ``<product>.plugin``, found by ``[tool.e2e] product``
+    only; the engine imports no product by itself (e2e_shared.product)."""
+    from . import E2EError
+    from .config import find_root, load_tool_config
+    from .product import plugin_module
+
+    try:
+        root = find_root()
+        tool = load_tool_config(root, validate=False)
+    except E2EError:
+        return  # outside a workspace (a plain pytest run): no product to load
+    # A phase of the workspace's own (one MARKERS does not know) needs no engine edit either.
+    for phase, spec in (tool.get("phases") or {}).items():
+        marker = spec.get("marker") if isinstance(spec, dict) else None
+        if isinstance(marker, str) and marker not in MARKERS:
+            config.addinivalue_line("markers", f"{marker}: the {phase} phase ([tool.e2e.phases])")
+    try:
+        name = plugin_module(tool, root)
+    except E2EError as exc:
+        raise pytest.UsageError(f"{exc.cause}; {exc.hint}") from None
+    if name is not None:
+        config.pluginmanager.import_plugin(name)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -169,12 +195,6 @@ def s3(stack: Stack) -> Any:
     return s3_client(stack.endpoints)
 
 
-@pytest.fixture(scope="session")
-def _windows(stack: Stack) -> WindowAllocator:
-    local = stack.settings.profile != "remote"
-    return WindowAllocator(stack.settings.state_dir / "trade-windows" if local else None)
-
-
 # --- function scope: names, clients, factories, faults ------------------------------------------
 
 @pytest.fixture
@@ -204,41 +224,6 @@ def _request_id(item: pytest.Item) -> str:
     if ctx.request_id is None:
         ctx.request_id = f"{item.config.stash[RUN_ID]}-{node_tag(item.nodeid)}"
     return ctx.request_id
-
-
-@pytest.fixture
-def users(api: ApiClient, unique: Namer, db: Any) -> Iterator[UserFactory]:
-    factory = UserFactory(api, unique, db)
-    yield factory
-    factory.cleanup()
-
-
-@pytest.fixture
-def user(users: UserFactory) -> Any:
-    """A fresh signed-in user of this test."""
-    return users.create()
-
-
-@pytest.fixture
-def watchlists(api: ApiClient, unique: Namer) -> Iterator[WatchlistFactory]:
-    factory = WatchlistFactory(api, unique)
-    yield factory
-    factory.cleanup()
-
-
-@pytest.fixture
-def trade_files(api: ApiClient, unique: Namer, s3: Any, _windows: WindowAllocator
-                ) -> Iterator[TradeFileFactory]:
-    factory = TradeFileFactory(api, unique, s3, _windows)
-    yield factory
-    factory.cleanup()
-
-
-@pytest.fixture
-def exports(api: ApiClient) -> Iterator[ExportFactory]:
-    factory = ExportFactory(api)
-    yield factory
-    factory.cleanup()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The system under test's own environment: ``.e2e/venv``, never a suite's.
 
-Built with uv from ``[tool.e2e] sut_project`` (the reference app by default) and rebuilt
+Built with uv from ``[tool.e2e] sut_project`` (the product's app package) and rebuilt
 only when that project's pyproject changes.
 """
 
@@ -18,7 +18,10 @@ from .drivers.base import Echo
 
 
 def sut_project(settings: Settings) -> Path:
-    return settings.root / settings.tool.get("sut_project", "compose/tradeboard")
+    if not settings.tool.get("sut_project"):
+        raise E2EError("a service has runtime = \"sut\" but [tool.e2e] names no sut_project",
+                       "set [tool.e2e] sut_project to your app's folder (the one with its pyproject.toml)")
+    return settings.root / settings.tool["sut_project"]
 
 
 def sut_venv(settings: Settings) -> Path:

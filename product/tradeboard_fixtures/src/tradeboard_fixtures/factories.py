@@ -20,10 +20,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .clients import ApiClient
-from .masking import SECRETS
-from .naming import Namer
-from .waits import Poll, wait_until
+from e2e_shared.clients import ApiClient
+from e2e_shared.masking import SECRETS
+from e2e_shared.naming import Namer
+from e2e_shared.waits import Poll, wait_until
 
 SYMBOLS = ("AAPL", "MSFT", "GOOG", "AMZN", "TSLA", "NVDA", "META", "NFLX", "AMD", "INTC")
 FIELDS = ("trade_id", "symbol", "price", "quantity", "ts")
