@@ -13,7 +13,6 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e_shared.clients import ApiClient
-from e2e_shared.factories import ExportFactory, TradeFileFactory, User, UserFactory, WatchlistFactory
 from e2e_shared.naming import Namer
 from frontend_e2e.support.truth import (
     SEEDED_CLOSE,
@@ -24,6 +23,7 @@ from frontend_e2e.support.truth import (
     db_counts,
     local_input,
 )
+from tradeboard_fixtures.factories import ExportFactory, TradeFileFactory, User, UserFactory, WatchlistFactory
 
 pytestmark = [pytest.mark.flow, pytest.mark.contract("web.full_collections")]
 
