@@ -36,17 +36,6 @@ def owner(tmp_path) -> str:
     return owner_id(tmp_path / "state")
 
 
-@pytest.fixture
-def children():
-    """Processes a test starts, each in its own session; all stopped after the test."""
-    started: list[subprocess.Popen] = []
-    yield started
-    for proc in started:
-        if proc.poll() is None:
-            procs.kill_group(proc.pid, proof=procs.Proof(popen=proc))
-        proc.wait(timeout=5)
-
-
 def _foreign_sleep(children) -> subprocess.Popen:
     """An unrelated process leading its own group, like `setsid sleep 600` (no marker)."""
     env = without_markers(dict(os.environ))

@@ -59,20 +59,9 @@ def _alive(pid: int) -> bool:
     return procs.is_alive(pid)
 
 
-@pytest.fixture
-def cleanup():
-    """Every process a test starts by hand; stopped at the end whatever happened."""
-    started: list[subprocess.Popen] = []
-    yield started
-    for proc in started:
-        if proc.poll() is None:
-            procs.kill_group(proc.pid, proof=procs.Proof(popen=proc))
-        proc.wait(timeout=5)
-
-
-def _foreign_sleep(cleanup) -> psutil.Process:
+def _foreign_sleep(children) -> psutil.Process:
     proc = subprocess.Popen(["setsid", "sleep", "600"], env=without_markers(dict(os.environ)))
-    cleanup.append(proc)
+    children.append(proc)
     wait_until(lambda: psutil.Process(proc.pid).name() == "sleep", what="setsid to exec sleep", timeout=5)
     return psutil.Process(proc.pid)
 
@@ -94,7 +83,7 @@ JOB = textwrap.dedent("""
 """)
 
 
-def _leftover_job(driver, tmp_path, cleanup, *, live: bool) -> tuple[int, int]:
+def _leftover_job(driver, tmp_path, children, *, live: bool) -> tuple[int, int]:
     """A suite run with the job markers; its run is this process when ``live``, else a dead one."""
     env = {**os.environ, **job_markers(driver.owner, "smoke", "backend", "run1")}
     if not live:
@@ -102,7 +91,7 @@ def _leftover_job(driver, tmp_path, cleanup, *, live: bool) -> tuple[int, int]:
         env.update(E2E_RUN_PID=str(pid), E2E_RUN_STARTED=repr(started), E2E_RUN_ID="deadrun")
     log = tmp_path / f"job-{live}.log"
     proc = procs.spawn([sys.executable, "-c", JOB], log=log, env=env)
-    cleanup.append(proc)
+    children.append(proc)
     child = wait_until(lambda: [int(x) for x in log.read_text().splitlines() if x.isdigit()],
                        what="the job's child pid", timeout=10)[0]
     return proc.pid, child
@@ -110,8 +99,8 @@ def _leftover_job(driver, tmp_path, cleanup, *, live: bool) -> tuple[int, int]:
 
 # --- a stale pid that now belongs to someone else ------------------------------------------------
 
-def test_a_stale_db_pid_held_by_a_foreign_process_is_forgotten_never_killed(root, tmp_path, cleanup):
-    sleeper = _foreign_sleep(cleanup)
+def test_a_stale_db_pid_held_by_a_foreign_process_is_forgotten_never_killed(root, tmp_path, children):
+    sleeper = _foreign_sleep(children)
     driver = _driver(root, tmp_path)
     # Recorded with the sleeper's own create time: only the marker tells it is not ours.
     stale = StackState(run_id="old", services={"db": ServiceState(
@@ -216,10 +205,10 @@ def test_up_over_a_corrupt_state_file_stops_the_orphan_and_starts_afresh(root, t
 
 # --- suite runs left behind by a killed run -------------------------------------------------------
 
-def test_up_stops_the_suite_runs_of_a_killed_run_and_leaves_a_live_runs_alone(root, tmp_path, cleanup):
+def test_up_stops_the_suite_runs_of_a_killed_run_and_leaves_a_live_runs_alone(root, tmp_path, children):
     driver = _driver(root, tmp_path)
-    dead_job, dead_child = _leftover_job(driver, tmp_path, cleanup, live=False)
-    live_job, live_child = _leftover_job(driver, tmp_path, cleanup, live=True)
+    dead_job, dead_child = _leftover_job(driver, tmp_path, children, live=False)
+    live_job, live_child = _leftover_job(driver, tmp_path, children, live=True)
     said = driver.findings()
     assert any(f"suite run smoke-backend: running as pid {dead_job}, left by run deadrun" in f for f in said)
     assert any(f"suite run smoke-backend: running as pid {live_job}, of the live run run1" in f for f in said)
@@ -243,9 +232,9 @@ def test_up_stops_the_suite_runs_of_a_killed_run_and_leaves_a_live_runs_alone(ro
     assert owned_processes(driver.owner) == []
 
 
-def test_down_with_no_state_file_stops_a_leftover_suite_run(root, tmp_path, cleanup):
+def test_down_with_no_state_file_stops_a_leftover_suite_run(root, tmp_path, children):
     driver = _driver(root, tmp_path)
-    job, child = _leftover_job(driver, tmp_path, cleanup, live=False)
+    job, child = _leftover_job(driver, tmp_path, children, live=False)
     messages: list[str] = []
     driver.down(echo=messages.append)
     assert messages[0].startswith(f"suite run smoke-backend (pid {job}) left by run deadrun")
@@ -302,13 +291,13 @@ def test_commands_that_need_the_state_say_it_is_corrupt_and_how_out(root, tmp_pa
     assert driver.dead_services() == []  # a failure bundle must not fail on it
 
 
-def test_an_entry_from_before_markers_is_ours_by_create_time_and_where_it_runs(root, tmp_path, cleanup):
+def test_an_entry_from_before_markers_is_ours_by_create_time_and_where_it_runs(root, tmp_path, children):
     driver = _driver(root, tmp_path)
     driver.state_dir.mkdir(parents=True)
     env = without_markers(dict(os.environ))
     old = procs.spawn([sys.executable, "-c", "import signal; signal.pause()"], log=tmp_path / "old.log",
                       env=env, cwd=driver.state_dir)
-    cleanup.append(old)
+    children.append(old)
     started = psutil.Process(old.pid).create_time()
     # As main wrote it: no stop signal, no marker on the process.
     StackState(services={"tiny": ServiceState(pid=old.pid, started=started, port=0)}).save(
@@ -317,7 +306,7 @@ def test_an_entry_from_before_markers_is_ours_by_create_time_and_where_it_runs(r
     # Another workspace's service in the same place is not taken for an old one of ours.
     other = procs.spawn([sys.executable, "-c", "import signal; signal.pause()"], log=tmp_path / "o.log",
                         env={**env, "E2E_OWNER": str(tmp_path / "elsewhere")}, cwd=driver.state_dir)
-    cleanup.append(other)
+    children.append(other)
     legacy = ServiceState(pid=other.pid, started=psutil.Process(other.pid).create_time())
     assert reaping.why_not_ours(legacy, driver.owner, root).startswith("now `")
     messages: list[str] = []
@@ -328,9 +317,9 @@ def test_an_entry_from_before_markers_is_ours_by_create_time_and_where_it_runs(r
 
 
 def test_a_suite_that_takes_the_stack_down_itself_does_not_stop_its_own_run(
-        root, tmp_path, cleanup, monkeypatch):
+        root, tmp_path, children, monkeypatch):
     driver = _driver(root, tmp_path)
-    job, child = _leftover_job(driver, tmp_path, cleanup, live=True)
+    job, child = _leftover_job(driver, tmp_path, children, live=True)
     monkeypatch.setenv("E2E_RUN_ID", "run1")  # as inside that run's pytest (--e2e-autostart)
     messages: list[str] = []
     driver.down(echo=messages.append)
@@ -338,13 +327,13 @@ def test_a_suite_that_takes_the_stack_down_itself_does_not_stop_its_own_run(
     assert _alive(job) and _alive(child)
 
 
-def test_data_held_by_any_process_is_kept_and_the_holder_named(tmp_path, cleanup):
+def test_data_held_by_any_process_is_kept_and_the_holder_named(tmp_path, children):
     state_dir = tmp_path / "state"
     folder = state_dir / "data" / "db"
     folder.mkdir(parents=True)
     shell = procs.spawn([sys.executable, "-c", "import signal; signal.pause()"], log=tmp_path / "l",
                         env=without_markers(dict(os.environ)), cwd=folder)  # a shell cd'ed in there
-    cleanup.append(shell)
+    children.append(shell)
     wait_until(lambda: psutil.Process(shell.pid).cwd() == str(folder), what="the cwd", timeout=5)
     said: list[str] = []
     assert not reaping.remove_data(state_dir, said.append)
