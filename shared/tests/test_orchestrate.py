@@ -68,3 +68,14 @@ def test_report_path_is_shown_relative_below_the_working_directory(tmp_path, mon
     monkeypatch.chdir(tmp_path)
     assert orchestrate.shown_path(tmp_path / "reports" / "index.html") == "reports/index.html"
     assert orchestrate.shown_path(Path("/elsewhere/index.html")) == "/elsewhere/index.html"
+
+
+def test_the_host_side_imports_without_pytest():
+    """`pip install -e .` gives the host no pytest: what the tasks import must not need it."""
+    import subprocess
+
+    code = ("import sys; sys.modules['pytest'] = None; sys.modules['_pytest'] = None\n"
+            "import e2e_shared.orchestrate, e2e_shared.drill, e2e_shared.tasklib, e2e_shared.repeat, "
+            "e2e_shared.reaping, e2e_shared.bench, e2e_shared.seeding, e2e_shared.report.__main__")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr

@@ -20,9 +20,10 @@ from pathlib import Path
 
 from lxml import etree
 
-from .jobwatch import RUN_ID_PROPERTY
-
 SKIP_TYPE = "e2e.not-run"
+# Written by the plugin's jobwatch into every suite JUnit file of a phase run.
+RUN_ID_PROPERTY = "e2e.run_id"
+EXIT_PROPERTY = "e2e.exit"
 # The error type of a job that did not finish, by how it ended.
 ERROR_TYPES = {"interrupted": "e2e.interrupted", "timed out": "e2e.timeout", "errored": "e2e.run-error"}
 
@@ -98,7 +99,7 @@ def read_partial(path: Path) -> Partial:
             tc.getparent().remove(tc)
     done = {(tc.get("classname", ""), tc.get("name", "")) for tc in suite.iter("testcase")}
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
-    return Partial(suite, done, props.get("e2e.exit"), props.get(RUN_ID_PROPERTY))
+    return Partial(suite, done, props.get(EXIT_PROPERTY), props.get(RUN_ID_PROPERTY))
 
 
 def is_complete(path: Path) -> bool:

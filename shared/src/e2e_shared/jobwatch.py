@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-RUN_ID_PROPERTY = "e2e.run_id"
-EXIT_PROPERTY = "e2e.exit"
+from .jobreport import EXIT_PROPERTY, RUN_ID_PROPERTY
+
 WATCH_INTERVAL = 0.5
 
 
