@@ -166,3 +166,26 @@ def test_an_id_the_contract_lacks_stops_the_run_in_one_line(workspace: pytest.Py
     result = workspace.runpytest("-p", "no:playwright")
     assert result.ret == 4
     result.stderr.fnmatch_lines(["*contract ids not in C.md: carts.limt*"])
+
+
+def test_ids_survive_the_real_merge_into_each_tests_own_output(tmp_path: Path) -> None:
+    """The merge moves a test's properties into its own <system-out>; the report still finds them."""
+    from e2e_shared.report import merge
+
+    junit = tmp_path / "junit"
+    junit.mkdir()
+    (junit / "smoke-backend.xml").write_text(
+        '<?xml version="1.0"?><testsuites><testsuite name="smoke-backend" tests="2" failures="1" '
+        'errors="0" skipped="0" time="1">'
+        '<testcase classname="t.m" name="test_ok" time="0.1"><properties>'
+        '<property name="contract" value="carts.limit carts.list"/></properties></testcase>'
+        '<testcase classname="t.m" name="test_bad" time="0.1"><properties>'
+        '<property name="contract" value="carts.limit"/></properties>'
+        '<failure message="AssertionError: no">AssertionError: no</failure></testcase>'
+        '</testsuite></testsuites>')
+    merge(junit, tmp_path / "out", step_summary=None)
+    rep = contract.report(contract.parse(CONTRACT), tmp_path / "out" / "junit.xml", "c.md")
+    by_id = {p["id"]: p for p in rep["promises"]}
+    assert by_id["carts.list"]["status"] == "passed"
+    assert by_id["carts.limit"]["status"] == "failed"
+    assert rep["unguarded"] == []

@@ -219,6 +219,9 @@ def guards_in_junit(junit: Path) -> dict[str, list[Guard]]:
             ids = list(moved.get(test, []))
             ids += [i for p in tc.findall("properties/property") if p.get("name") == PROPERTY
                     for i in (p.get("value") or "").split()]
+            # The Surefire form the merge writes: the test's own <system-out> holds its properties.
+            ids += [i for out in tc.findall("system-out") for m in _PROP_LINE.finditer(out.text or "")
+                    for i in m[1].split()]
             outcome = _outcome(tc)
             if outcome == "passed" and test in flaky:
                 outcome = "flaky"
