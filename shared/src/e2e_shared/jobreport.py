@@ -60,6 +60,16 @@ def tests_for(manifest: dict[str, list[str]] | None, marker: str,
     return tests
 
 
+def contract_ids(manifest: dict[str, list[str]] | None) -> dict[str, str]:
+    """Node id -> the contract promises it guards (space-separated), from the manifest."""
+    out = {}
+    for test, markers in (manifest or {}).items():
+        ids = [m.removeprefix("contract:") for m in markers if m.startswith("contract:")]
+        if ids:
+            out[test] = " ".join(ids)
+    return out
+
+
 def read_selected(progress: Path) -> list[str] | None:
     try:
         data = json.loads(Path(str(progress) + ".selected").read_text(encoding="utf-8"))
@@ -137,13 +147,24 @@ def _recount(suite: etree._Element) -> None:
 
 def complete(path: Path, phase: str, suite_name: str, *, tests: Iterable[str], running: str = "",
              status: str | None = None, message: str = "", skip_reason: str = "",
-             run_id: str = "") -> Path:
+             run_id: str = "", contract: dict[str, str] | None = None) -> Path:
     """Rewrite ``path`` so that it holds every one of ``tests``.
 
     ``status`` (``interrupted``, ``timed out``, ``errored``) puts an error of that kind, with
     ``message``, on the test that was running, else on the first test not run, else on a case
     named after the job. Every other test not in the file is skipped with ``skip_reason``.
+    ``contract`` (node id -> promise ids) keeps a test's promises on it, as the plugin would.
     """
+    contract = contract or {}
+
+    def add_case(test: str) -> etree._Element:
+        classname, case_name = split_nodeid(test, name)
+        case = etree.SubElement(suite, "testcase", classname=classname, name=case_name, time="0")
+        if test in contract:
+            props = etree.SubElement(case, "properties")
+            etree.SubElement(props, "property", name="contract", value=contract[test])
+        return case
+
     name = f"{phase}-{suite_name}"
     partial = read_partial(path)
     suite = partial.suite if partial.suite is not None else _new_suite(name)
@@ -151,14 +172,13 @@ def complete(path: Path, phase: str, suite_name: str, *, tests: Iterable[str], r
     missing = [t for t in dict.fromkeys(tests) if split_nodeid(t, name) not in partial.done]
     if status:
         target = running if running in missing else (missing[0] if missing else "")
-        classname, case_name = split_nodeid(target, name) if target else (name, name)
-        case = etree.SubElement(suite, "testcase", classname=classname, name=case_name, time="0")
+        case = add_case(target) if target else etree.SubElement(
+            suite, "testcase", classname=name, name=name, time="0")
         etree.SubElement(case, "error", message=message, type=ERROR_TYPES.get(status, status)).text = message
         missing = [t for t in missing if t != target]
         _set_property(suite, "e2e.job", status)
     for test in missing:
-        classname, case_name = split_nodeid(test, name)
-        case = etree.SubElement(suite, "testcase", classname=classname, name=case_name, time="0")
+        case = add_case(test)
         etree.SubElement(case, "skipped", message=skip_reason, type=SKIP_TYPE)
     if not status and not partial.done and not missing:  # nothing known: one case for the job
         case = etree.SubElement(suite, "testcase", classname=name, name=name, time="0")

@@ -101,7 +101,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Before ``-m`` deselects anything: the whole suite, with each test's markers."""
     path = os.environ.get("E2E_MANIFEST")
     if path:
-        manifest = {item.nodeid: sorted({m.name for m in item.iter_markers()}) for item in items}
+        # Marker names, and each guarded contract promise as "contract:<id>" (a test that never
+        # runs is still reported with the promises it guards).
+        manifest = {item.nodeid: sorted({m.name for m in item.iter_markers()}
+                                        | {f"contract:{a}" for m in item.iter_markers("contract")
+                                           for a in m.args})
+                    for item in items}
         _write(Path(path), json.dumps(manifest, indent=0))
 
 

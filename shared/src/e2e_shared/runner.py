@@ -252,9 +252,12 @@ class Runner:
                         skip_reason: str = "") -> None:
         """Write the job's JUnit so that it names every test it was to run (see jobreport)."""
         started = job.progress is not None and job.attempt > 0  # else its files are an old run's
+        manifest = jobreport.read_manifest(self.manifest(job.suite))
         selected = jobreport.read_selected(job.progress) if started else None  # type: ignore[arg-type]
+        if manifest and selected and any(job.phase.marker not in manifest.get(t, [job.phase.marker])
+                                         for t in selected):
+            selected = None  # written by a pytest cut off mid-collection: not the job's selection
         if selected is None:
-            manifest = jobreport.read_manifest(self.manifest(job.suite))
             selected = jobreport.tests_for(manifest, job.phase.marker, self.options.shard)
         running = jobreport.read_running(job.progress) if started and status else ""  # type: ignore[arg-type]
         done = len(jobreport.read_partial(job.junit).done)
@@ -264,7 +267,8 @@ class Runner:
             message = f"{how_far}{where}: {message}" if message else f"{how_far}{where}"
             skip_reason = skip_reason or f"not run: the job {status}"
         jobreport.complete(job.junit, job.phase.name, job.suite, tests=selected, running=running,
-                           status=status, message=message, skip_reason=skip_reason, run_id=self.run_id)
+                           status=status, message=message, skip_reason=skip_reason, run_id=self.run_id,
+                           contract=jobreport.contract_ids(manifest))
 
     def skip(self, job: Job, reason: str) -> None:
         job.status, job.reason = SKIPPED, reason
