@@ -230,7 +230,14 @@ def collect_missing_manifests(runner: Runner, jobs: list[Job], python: str, echo
     """Suites none of whose jobs ran this time: collect their tests, so that their not-run jobs
     list every test (a run whose health phase fails reports as many tests as a green one)."""
     started = runner.t0_wall
-    suites = {job.suite: job.session for job in jobs if job.status == SKIPPED}
+
+    def uncollected(job: Job) -> bool:  # never got as far as choosing its tests
+        if job.status == SKIPPED:
+            return True
+        manifest = jobreport.read_manifest(runner.manifest(job.suite))
+        return job.status in (TIMEOUT, ERRORED) and runner.selection(job, manifest) is None
+
+    suites = {job.suite: job.session for job in jobs if uncollected(job)}
     missing = {s: session for s, session in suites.items()
                if not runner.manifest(s).exists() or runner.manifest(s).stat().st_mtime < started}
     if not missing:
@@ -256,9 +263,13 @@ def collect_missing_manifests(runner: Runner, jobs: list[Job], python: str, echo
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
     for job in jobs:
-        if job.status == SKIPPED and job.suite in missing:
+        if job.suite in missing and uncollected(job):
             job.junit.unlink(missing_ok=True)
-            runner.complete_report(job, None, skip_reason=job.reason)
+            if job.status == SKIPPED:
+                runner.complete_report(job, None, skip_reason=job.reason)
+            else:
+                runner.complete_report(job, job.status, job.reason,
+                                       skip_reason=f"not run: {job.label} {job.status}")
 
 
 def merge_run(runner: Runner, jobs: list[Job], options: Options, *, interrupted: bool,

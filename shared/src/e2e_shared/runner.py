@@ -251,12 +251,9 @@ class Runner:
     def complete_report(self, job: Job, status: str | None, message: str = "",
                         skip_reason: str = "") -> None:
         """Write the job's JUnit so that it names every test it was to run (see jobreport)."""
-        started = job.progress is not None and job.attempt > 0  # else its files are an old run's
         manifest = jobreport.read_manifest(self.manifest(job.suite))
-        selected = jobreport.read_selected(job.progress) if started else None  # type: ignore[arg-type]
-        if manifest and selected and any(job.phase.marker not in manifest.get(t, [job.phase.marker])
-                                         for t in selected):
-            selected = None  # written by a pytest cut off mid-collection: not the job's selection
+        selected = self.selection(job, manifest)
+        started = selected is not None
         if selected is None:
             selected = jobreport.tests_for(manifest, job.phase.marker, self.options.shard)
         running = jobreport.read_running(job.progress) if started and status else ""  # type: ignore[arg-type]
@@ -269,6 +266,16 @@ class Runner:
         jobreport.complete(job.junit, job.phase.name, job.suite, tests=selected, running=running,
                            status=status, message=message, skip_reason=skip_reason, run_id=self.run_id,
                            contract=jobreport.contract_ids(manifest))
+
+    def selection(self, job: Job, manifest: dict[str, list[str]] | None) -> list[str] | None:
+        """The tests this job's pytest selected in this run, or None when it never got that far."""
+        if job.progress is None or job.attempt == 0:  # its files would be an old run's
+            return None
+        selected = jobreport.read_selected(job.progress)
+        if manifest and selected and any(job.phase.marker not in manifest.get(t, [job.phase.marker])
+                                         for t in selected):
+            return None  # written by a pytest cut off mid-collection: not the job's selection
+        return selected
 
     def skip(self, job: Job, reason: str) -> None:
         job.status, job.reason = SKIPPED, reason
