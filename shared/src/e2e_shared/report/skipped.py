@@ -8,16 +8,9 @@ from pathlib import Path
 
 from junitparser import JUnitXml, Skipped, TestCase, TestSuite
 
+from ..jobreport import split_nodeid
+
 SKIP_TYPE = "e2e.phase-not-run"
-
-
-def _split_nodeid(test: str, fallback_classname: str) -> tuple[str, str]:
-    """pytest's node id ``pkg/mod.py::Class::test`` as its JUnit ``(classname, name)``."""
-    if "::" not in test:
-        return fallback_classname, test
-    path, *rest = test.split("::")
-    module = path.removesuffix(".py").replace("/", ".").replace("\\", ".")
-    return ".".join([module, *rest[:-1]]), rest[-1]
 
 
 def write_skipped(
@@ -40,7 +33,7 @@ def write_skipped(
     ts.add_property("skipped", reason)
     cases = []
     for test in tests or [name]:
-        classname, case_name = _split_nodeid(test, name)
+        classname, case_name = split_nodeid(test, name)
         case = TestCase(case_name, classname, 0.0)
         case.result = [Skipped(reason, SKIP_TYPE)]
         cases.append(case)
