@@ -21,6 +21,7 @@ from pathlib import Path
 
 import psutil
 
+from . import procs
 from .config import load_settings
 
 EXPECTED_CODE = {"INT": 130, "TERM": 143, "KILL": -9}
@@ -48,20 +49,16 @@ class DrillResult:
 
 def run_processes(owner: Path, pgid: int) -> list[psutil.Process]:
     """Processes of a run: its process group, and suite jobs of this workspace (by their marker)."""
+    from .ownership import JOB, owned_processes
+
+    pids = {o.pid for o in owned_processes(owner, JOB)} | set(procs.group_members(pgid))
+    pids.discard(os.getpid())
     found = []
-    me = os.getpid()
-    for proc in psutil.process_iter(["pid", "status"]):
-        if proc.pid == me or proc.info["status"] == psutil.STATUS_ZOMBIE:
-            continue
+    for pid in sorted(pids):
         try:
-            if os.getpgid(proc.pid) == pgid:
-                found.append(proc)
-                continue
-            env = proc.environ()
-        except (psutil.Error, ProcessLookupError, PermissionError):
+            found.append(psutil.Process(pid))
+        except psutil.NoSuchProcess:
             continue
-        if env.get("E2E_OWNER") == str(owner) and env.get("E2E_ROLE", "").startswith("job:"):
-            found.append(proc)
     return found
 
 
@@ -89,16 +86,11 @@ def status_is_truthful(root: Path, env: dict[str, str]) -> tuple[bool, str]:
         if state == "running" and not (pid and psutil.pid_exists(pid)):
             return False, f"{name} shown running with pid {pid}, which is gone"
     shown = {pid for _name, state, pid in rows if state in ("running", "orphaned")}
-    owner = str(load_settings(root).state_dir.resolve())
-    for proc in psutil.process_iter(["pid", "status"]):
-        try:
-            env_ = proc.environ()
-        except psutil.Error:
-            continue
-        role = env_.get("E2E_ROLE", "")
-        if env_.get("E2E_OWNER") == owner and role.startswith("service:") and \
-                os.getpgid(proc.pid) == proc.pid and proc.pid not in shown:
-            return False, f"{role} runs as pid {proc.pid} but stack.status does not show it"
+    from .ownership import SERVICE, owned_processes
+
+    for o in owned_processes(load_settings(root).state_dir, SERVICE):
+        if o.pgid == o.pid and o.pid not in shown:  # a service leads its own group
+            return False, f"{o.role} runs as pid {o.pid} but stack.status does not show it"
     return True, ""
 
 

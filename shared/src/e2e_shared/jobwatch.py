@@ -39,24 +39,11 @@ def _write(path: Path, text: str) -> None:
         os.replace(tmp, path)
 
 
-def run_alive(pid: int, started: float | None) -> bool:
-    """Whether the run's process still exists and is the same one (not a reused pid)."""
-    import psutil
+def _watch(pid: int, started: float, stop: threading.Event) -> None:
+    from .ownership import run_is_live
 
-    try:
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        return started is None or abs(proc.create_time() - started) < 1.0
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.AccessDenied:
-        return True
-
-
-def _watch(pid: int, started: float | None, stop: threading.Event) -> None:
     while not stop.wait(WATCH_INTERVAL):  # poll: the run's process
-        if not run_alive(pid, started):
+        if not run_is_live(pid, started):
             # The run is gone: nothing will merge or clean up after this job, so end it and
             # everything it started (nox, pytest, the browser driver) without writing a report.
             # Only a group the runner made (its own session, led by nox): never a shell's.
@@ -74,12 +61,12 @@ def _xml(config: pytest.Config):  # the junitxml plugin's writer, when --junitxm
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    pid = os.environ.get("E2E_RUN_PID")
-    if pid and pid.isdigit() and not hasattr(config, "workerinput"):
-        started = os.environ.get("E2E_RUN_STARTED")
+    pid, started = os.environ.get("E2E_RUN_PID", ""), os.environ.get("E2E_RUN_STARTED", "")
+    # Both, or no watch: a pid alone could be a reused one.
+    if pid.isdigit() and started and not hasattr(config, "workerinput"):
         stop = threading.Event()
         config.stash[_STOP] = stop
-        threading.Thread(target=_watch, args=(int(pid), float(started) if started else None, stop),
+        threading.Thread(target=_watch, args=(int(pid), float(started), stop),
                          name="e2e-run-watch", daemon=True).start()
     run_id = os.environ.get("E2E_RUN_ID")
     xml = _xml(config)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import E2EError, jobreport
-from .config import check_writable_dir, load_settings
+from .config import check_writable_dir, load_settings, shown_path
 from .drivers import get_driver
 from .phases import load as load_phases
 from .runlock import run_lock
@@ -64,14 +64,6 @@ def prepare_envs(sessions: list[str], python: str, echo: Echo) -> float:
     took = time.monotonic() - t0
     echo(f"environments ready ({', '.join(sessions)}) in {took:.1f}s")
     return took
-
-
-def shown_path(path: Path) -> str:
-    """``path`` relative to the working directory when it lies below it (shorter to read)."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 class Seeder:

@@ -24,6 +24,7 @@ from pathlib import Path
 import psutil
 
 from . import E2EError, jobreport, procs
+from .config import shown_path
 from .phases import Phase, PhaseModel
 from .waits import tail
 
@@ -245,7 +246,7 @@ class Runner:
                   f"{c.get('skipped', 0)} skipped)") if c.get("tests") else ""
         shown = job.status.upper() if job.status in BAD else job.status
         extra = f"; {job.reason}" if job.reason else ""
-        log = f"; log: {_shown(job.log)}" if job.status in BAD | {FLAKY} else ""
+        log = f"; log: {shown_path(job.log)}" if job.status in BAD | {FLAKY} else ""
         return f"{shown} in {job.duration:.1f}s{detail}{extra}{log}"
 
     def complete_report(self, job: Job, status: str | None, message: str = "",
@@ -416,7 +417,7 @@ class Runner:
             elif time.monotonic() - job.started > job.phase.timeout:
                 self.stop_tree(job, TIMEOUT)
                 self.say(job, f"TIMED OUT after {job.phase.timeout:.0f}s; stopped its process tree; "
-                              f"log: {_shown(job.log)}")
+                              f"log: {shown_path(job.log)}")
 
 
 def mask_log(job: Job) -> None:
@@ -425,13 +426,6 @@ def mask_log(job: Job) -> None:
 
     with contextlib.suppress(OSError):
         mask_file(job.log)
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def exit_cause(log: Path) -> str:

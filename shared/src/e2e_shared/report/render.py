@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from junitparser import JUnitXml
 
+from ..config import shown_path
 from .environment import collect
 from .model import Attempt, CaseRow, MergeResult, SuiteRow, iso_utc, summary_line
 
@@ -305,14 +306,6 @@ def _resolve(path: str, out_dir: Path) -> Path:
     return beside
 
 
-def _shown(target: Path) -> str:
-    """A path as a command typed in the workspace takes it: relative when inside it."""
-    try:
-        return str(target.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(target)
-
-
 def _attachments(paths: list[str], out_dir: Path) -> str:
     """Screenshots shown, traces with the command that opens them, other files linked."""
     if not paths:
@@ -328,7 +321,7 @@ def _attachments(paths: list[str], out_dir: Path) -> str:
             images.append(f"<a href='{_e(href)}'><img src='{_e(href)}' alt='{name}' "
                           f"loading='lazy'></a>")
         elif Path(path).name.endswith("trace.zip"):
-            command = f"playwright show-trace {shlex.quote(_shown(_resolve(path, out_dir)))}"
+            command = f"playwright show-trace {shlex.quote(shown_path(_resolve(path, out_dir)))}"
             items.append(f"<li><a href='{_e(href)}'>{name}</a> · open it: <code class='cmd'>"
                          f"{_e(command)}</code> <button class='copy' type='button'>copy</button>"
                          "</li>")
