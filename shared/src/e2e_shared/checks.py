@@ -87,6 +87,24 @@ def http_ready(port: int, path: str = "/") -> Poll:
                 f"GET {path} -> {resp.status_code}")
 
 
+def tcp_ready(port: int) -> Poll:
+    """Something accepts connections on the port (for a service with no protocol check)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=2):
+        return Poll(True, f"connected to 127.0.0.1:{port}")
+
+
+def redis_ready(port: int) -> Poll:
+    """Redis answers PING (raw RESP: no client library needed; LOADING or an error is not ready)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
+        conn.sendall(b"*1\r\n$4\r\nPING\r\n")
+        answer = conn.recv(64).decode("ascii", "replace").strip()
+    return Poll(answer == "+PONG", f"PING -> {answer or '(nothing)'}")
+
+
 def command_ready(argv: Sequence[str], env: dict[str, str] | None = None) -> Poll:
     proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=10, env=env)
     out = (proc.stdout + proc.stderr).strip().splitlines()

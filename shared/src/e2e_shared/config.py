@@ -29,7 +29,13 @@ ENDPOINT_ENV = {
     "s3_access_key": "E2E_S3_ACCESS_KEY",
     "s3_secret_key": "E2E_S3_SECRET_KEY",
     "s3_region": "E2E_S3_REGION",
+    "redis_url": "E2E_REDIS_URL",
 }
+
+
+def extra_env_var(key: str) -> str:
+    """The variable that overrides a product's own endpoint: ``api2_url`` -> ``E2E_API2_URL``."""
+    return "E2E_" + key.upper()
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -114,15 +120,30 @@ class Endpoints:
     s3_access_key: str = "test"
     s3_secret_key: str = "testtest"
     s3_region: str = "us-east-1"
+    redis_url: str = ""
     buckets: tuple[str, ...] = ()
+    # The product's own ``*_url`` endpoints (a second API process, say), by key.
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> Endpoints:
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls)} - {"extra"}
         values = {k: v for k, v in data.items() if k in known}
         if "buckets" in values:
             values["buckets"] = tuple(values["buckets"])
-        return cls(**values)
+        extra = {k: str(v) for k, v in data.items() if k not in known and k.endswith("_url")}
+        return cls(**values, extra=extra)
+
+    def url(self, key: str) -> str:
+        """A named endpoint, built-in or the product's own: ``endpoints.url("api2_url")``."""
+        if key in self.extra:
+            return self.extra[key]
+        value = getattr(self, key, None) if key != "extra" else None
+        if not isinstance(value, str) or not key.endswith("_url"):
+            known = sorted([*(f for f in ENDPOINT_ENV if f.endswith("_url")), *self.extra])
+            raise E2EError(f"no endpoint {key!r}", f"known: {', '.join(known)}; add it to "
+                           "[tool.e2e.endpoints]")
+        return value
 
     def with_env(self, environ: dict[str, str] | None = None) -> Endpoints:
         """A copy with every ``E2E_*`` endpoint variable applied."""
@@ -130,6 +151,7 @@ class Endpoints:
         changes = {name: env[var] for name, var in ENDPOINT_ENV.items() if env.get(var)}
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data.update(changes)
+        data["extra"] = {k: env.get(extra_env_var(k)) or v for k, v in self.extra.items()}
         return Endpoints(**data)
 
     def s3_client_kwargs(self) -> dict[str, str]:

@@ -25,8 +25,8 @@ from . import E2EError
 # Plain template fields of a service's command, env and ready_command (see EmbeddedDriver._ctx).
 SERVICE_FIELDS = ("python", "port", "data", "root", "state_dir", "secret")
 ENDPOINT_KEYS = ("api_url", "web_url", "database_url", "admin_database_url", "s3_url",
-                 "s3_access_key", "s3_secret_key", "s3_region")
-READY_KINDS = ("sql", "s3", "http", "command")
+                 "s3_access_key", "s3_secret_key", "s3_region", "redis_url")
+READY_KINDS = ("sql", "s3", "http", "tcp", "redis", "command")
 RUNTIMES = ("host", "sut")
 INITS = ("postgres", "buckets")
 DRIVERS = ("auto", "embedded", "compose")
@@ -88,6 +88,7 @@ def build_schema(tool: Mapping[str, Any]) -> dict[str, Any]:
             "env": _strings(in_service),
             "stop_signal": {"enum": list(signal.Signals.__members__),
                             "expected": "a signal name, e.g. SIGTERM or SIGINT"},
+            "install_hint": TEXT,  # shown when the command's program is not installed
         },
         # A command readiness check needs its command.
         "if": {"properties": {"ready": {"const": "command"}}, "required": ["ready"]},
@@ -132,12 +133,16 @@ def build_schema(tool: Mapping[str, Any]) -> dict[str, Any]:
             "contract": PATH_TEXT,  # the product's contract file, promises with {#ids}
             "services": {**table_of(service, "services"), "minProperties": 1},
             "sut_env": _strings(in_service),
+            # The product's own endpoints are ``*_url`` keys (``api2_url``); anything else is a typo.
             "endpoints": {"type": "object", "expected": "a table", "additionalProperties": False,
-                          "properties": endpoint_props},
+                          "properties": endpoint_props,
+                          "patternProperties": {"^[a-z][a-z0-9_]*_url$": {
+                              **TEXT, "templates": in_endpoint}}},
             "suites": table_of(suite, "suites"),
             "phases": table_of(phase, "phases"),
             "targets": table_of({"type": "object", "expected": "a table",
-                                 "additionalProperties": False, "properties": target_props},
+                                 "additionalProperties": False, "properties": target_props,
+                                 "patternProperties": {"^[a-z][a-z0-9_]*_url$": TEXT}},
                                 "targets"),
         },
     }

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import E2EError
 
-READY_KINDS = ("sql", "s3", "http", "command")
+READY_KINDS = ("sql", "s3", "http", "tcp", "redis", "command")
 RUNTIMES = ("host", "sut")
 
 
@@ -32,6 +32,7 @@ class ServiceDef:
     init: str = ""
     env: dict[str, str] = field(default_factory=dict)
     stop_signal: str = "SIGTERM"
+    install_hint: str = ""  # the next step when the command's program is not installed
 
     @property
     def signal(self) -> signal.Signals:
@@ -119,6 +120,7 @@ def parse(tool: dict[str, Any]) -> StackDef:
                 init=spec.get("init", ""),
                 env=env,
                 stop_signal=spec.get("stop_signal", "SIGTERM"),
+                install_hint=spec.get("install_hint", ""),
             )
         except KeyError as exc:
             raise E2EError(f"{where} lacks {exc.args[0]!r}", "see the db service for an example") from None

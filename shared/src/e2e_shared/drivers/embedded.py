@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import sys
 import time
 import uuid
@@ -76,6 +77,10 @@ class EmbeddedDriver(StackDriver):
             return checks.s3_ready(port)
         if svc.ready == "http":
             return checks.http_ready(port, svc.ready_path)
+        if svc.ready == "tcp":
+            return checks.tcp_ready(port)
+        if svc.ready == "redis":
+            return checks.redis_ready(port)
         argv = render(list(svc.ready_command), self._ctx(self._current_ports(), svc))
         return checks.command_ready(argv, env=self._env(svc, self._current_ports()))
 
@@ -230,6 +235,9 @@ class EmbeddedDriver(StackDriver):
             argv = render(list(svc.command), self._ctx(ports, svc, state.secret, state.host_python))
             env = self._env(svc, ports, state.secret)
             env.update(service_markers(self.owner, name, state.run_id, svc.stop_signal))
+            _require_program(svc, argv[0], env)
+            # Servers such as redis-server refuse a {data} folder that does not exist yet.
+            self.data_dir(name).mkdir(parents=True, exist_ok=True)
             proc = procs.spawn(argv, log=Path(st.log), env=env, cwd=self.settings.root)
             st.pid = proc.pid
             st.started = procs.create_time(proc.pid) or time.time()
@@ -387,3 +395,11 @@ class EmbeddedDriver(StackDriver):
                 raise
             finally:
                 state.save(self.settings.state_file)
+
+
+def _require_program(svc: ServiceDef, program: str, env: dict[str, str]) -> None:
+    """A service whose program is not installed: one line and how to install it, not a traceback."""
+    if shutil.which(program, path=env.get("PATH")) is None:
+        hint = svc.install_hint or (f"install {program}, or change [tool.e2e.services.{svc.name}] "
+                                    "command")
+        raise E2EError(f"service {svc.name}: {program!r} is not installed (not found on PATH)", hint)
