@@ -186,3 +186,28 @@ def test_a_restart_from_another_environment_uses_the_interpreter_that_brought_th
     driver.restart("objects", echo=quiet)
     assert _pids(driver)["objects"] != old
     assert all(r.ready for r in driver.status())
+
+
+REDIS = ["redis-server", "--port", "{port}", "--bind", "127.0.0.1", "--dir", "{data}", "--save", "",
+         "--appendonly", "no"]
+
+
+def test_a_service_that_overwrites_its_marker_is_refused_and_not_left_running(root, tmp_path, quiet):
+    # Redis's default process title overwrites the environment that carries the ownership marker.
+    driver = _driver(root, tmp_path, {"cache": {"command": REDIS, "ready": "redis", "port": 0}})
+    with pytest.raises(E2EError, match="service cache .* overwrote its environment") as err:
+        driver.up(echo=quiet)
+    assert "--set-proc-title no" in err.value.hint
+    leftovers = [p.pid for p in psutil.process_iter(["cwd"])
+                 if (p.info["cwd"] or "").startswith(str(driver.state_dir))]
+    assert leftovers == []
+
+
+def test_redis_with_its_title_left_alone_comes_up_and_goes_down_cleanly(root, tmp_path, quiet):
+    redis = {"command": [*REDIS, "--set-proc-title", "no"], "ready": "redis", "port": 0}
+    driver = _driver(root, tmp_path, {"cache": redis})
+    driver.up(echo=quiet)
+    pid = _pids(driver)["cache"]
+    assert procs.is_alive(pid)
+    driver.down(echo=quiet)
+    assert not procs.is_alive(pid)

@@ -9,16 +9,19 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from .. import E2EError, checks, procs, reaping
-from ..config import Endpoints
+from ..config import Endpoints, Settings
 from ..ownership import (
     JOB,
+    carries,
     group_heads,
     owned_processes,
     owner_id,
@@ -26,7 +29,7 @@ from ..ownership import (
     without_markers,
 )
 from ..signals import shielded
-from ..stackdef import ServiceDef, render, template_context
+from ..stackdef import ServiceDef, StackDef, render, template_context
 from ..state import ServiceState, StackState, locked
 from ..waits import Poll, WaitTimeout, tail, wait_until
 from .base import Echo, ServiceStatus, StackDriver
@@ -34,6 +37,11 @@ from .base import Echo, ServiceStatus, StackDriver
 
 class EmbeddedDriver(StackDriver):
     name = "embedded"
+
+    def __init__(self, settings: Settings, stack: StackDef) -> None:
+        super().__init__(settings, stack)
+        # The children this driver object started, by service: proof enough to stop one.
+        self._spawned: dict[str, subprocess.Popen[bytes]] = {}
 
     # --- paths -----------------------------------------------------------------------
     @property
@@ -111,6 +119,14 @@ class EmbeddedDriver(StackDriver):
                                f"last lines of {st.log}:\n{lines}",
                                "fix the cause above, then run `invoke stack.up` again") from None
             raise E2EError(str(exc), f"see `invoke stack.logs {svc.name}`") from None
+        if not carries(st.pid, self.owner):
+            # Without its marker the service could never be proven ours again: stack.down would
+            # leave it running. Servers that rewrite their process title (Redis) overwrite the
+            # environment block where the marker lives.
+            raise E2EError(f"service {svc.name} (pid {st.pid}) overwrote its environment, so the "
+                           "workspace cannot prove later that it started it",
+                           "stop it from rewriting its process title (redis-server: "
+                           "--set-proc-title no), then run `invoke stack.up` again")
         if svc.init:
             checks.INIT[svc.init](st.port, self.stack.endpoints)
 
@@ -202,7 +218,9 @@ class EmbeddedDriver(StackDriver):
                 with shielded(), ThreadPoolExecutor(max_workers=max(len(started), 1)) as pool:
                     for n in reversed(started):
                         st = state.services.pop(n)
-                        pool.submit(procs.stop_group, st.pid, proof=self._proof(st),
+                        # The child we hold is ours even if it lost its marker (see _wait_ready).
+                        proof = replace(self._proof(st), popen=self._spawned.get(n))
+                        pool.submit(procs.stop_group, st.pid, proof=proof,
                                     sig=self.stack.services[n].signal, grace=3.0, leader_only=True)
                 if state.services:
                     state.save(self.settings.state_file)
@@ -242,6 +260,7 @@ class EmbeddedDriver(StackDriver):
             st.pid = proc.pid
             st.started = procs.create_time(proc.pid) or time.time()
             popens[name] = proc
+            self._spawned[name] = proc
             started.append(name)
             echo(f"{name}: starting (pid {proc.pid}, port {st.port})")
         state.save(self.settings.state_file)  # a Ctrl-C from here on is cleaned by the next up
