@@ -96,7 +96,8 @@ def build_schema(tool: Mapping[str, Any]) -> dict[str, Any]:
             {"if": {"properties": {"ready": {"const": "command"}}, "required": ["ready"]},
              "then": {"required": ["ready_command"],
                       "properties": {"ready_command": {**_argv(in_service), "expected": (
-                          'a list of strings (ready = "command" runs it), e.g. ["{python}", "-m", "probe"]')}}}},
+                          'a list of strings (ready = "command" runs it), '
+                          'e.g. ["{python}", "-m", "probe"]')}}}},
             # The fault proxy listens on the port clients use: a proxied service needs one.
             {"if": {"properties": {"proxy": {"const": True}}, "required": ["proxy"]},
              "then": {"required": ["port"], "properties": {"port": {
