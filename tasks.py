@@ -88,7 +88,7 @@ def bench(c, runs=None, e2e=False):
     bench_stack_up(runs=runs)
     bench_stack_up(runs=runs, services=["db", "objects", "api", "pipeline", "web"])
     bench_merge_section(Path(__file__).parent)
-    bench_proxy()
+    bench_proxy(service="api", path="/health", also=("pipeline",))  # /health wants the worker's heartbeat
     if e2e:
         bench_e2e()
 

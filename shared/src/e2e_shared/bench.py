@@ -90,15 +90,17 @@ def proxy_cost(get_direct, get_proxied, requests_each: int = 300) -> dict[str, f
     return {"direct": d, "proxied": p, "ratio": p / d if d else float("nan")}
 
 
-def bench_proxy(requests_each: int = 300, service: str = "api", path: str = "/health") -> dict[str, float]:
+def bench_proxy(requests_each: int = 300, service: str = "api", path: str = "/health",
+                also: tuple[str, ...] = ()) -> dict[str, float]:
     """The fault proxy's cost on a request: ``service`` (proxy = true) asked directly on its own
-    port and through the proxy, in one run of an isolated stack; written to docs/benchmarks.md."""
+    port and through the proxy, in one run of an isolated stack (``service`` and ``also``, with
+    what they depend on); written to docs/benchmarks.md."""
     import requests
 
     settings = load_settings(profile="embedded")
     driver = isolated_driver(settings)
     quiet = lambda _m: None  # noqa: E731
-    driver.up([service], echo=quiet)
+    driver.up([service, *also], echo=quiet)
     try:
         st = StackState.load(driver.settings.state_file).services[service]
         sessions = {"direct": requests.Session(), "proxied": requests.Session()}  # keep-alive, as the suites
