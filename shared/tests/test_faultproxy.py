@@ -286,3 +286,48 @@ def test_the_embedded_driver_routes_a_service_through_the_proxy_and_faults_act_o
     finally:
         driver.down(echo=quiet)
     assert not procs.port_in_use(st.port) and not procs.port_in_use(st.internal_port)
+
+
+# --- recorded for the failure bundle, undone by restore() ----------------------------------------
+
+class _FakeProxy:
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def toxics(self, proxy):
+        return []
+
+    def add_toxic(self, proxy, kind, attributes, *, stream, name):
+        self.calls.append(("add", proxy, kind, stream))
+
+    def set_enabled(self, proxy, enabled):
+        self.calls.append(("enabled", proxy, enabled))
+
+    def restore(self, proxy):
+        self.calls.append(("restore", proxy))
+
+
+def test_wire_faults_are_recorded_shown_in_the_bundle_and_all_undone(monkeypatch):
+    from e2e_shared import faults as faults_module
+    from e2e_shared.plugin import TestContext, render_bundle
+
+    proxy = _FakeProxy()
+    stack = parse(_tool(faultproxy={}, api={"proxy": True}, redis={"proxy": True}))
+    driver = SimpleNamespace(stack=stack, proxy_client=lambda: proxy)
+    ups: list[object] = []
+    monkeypatch.setattr(faults_module, "require_up", ups.append)
+    ctx = TestContext()
+    handle = Faults(driver)
+    handle.events = ctx.faults
+    handle.latency("redis", ms=300)
+    handle.cut("api")
+    handle.blackhole("api")
+    bundle = render_bundle(ctx, "run1")
+    assert "faults injected (3):" in bundle
+    listed = bundle.split("faults injected (3):\n", 1)[1].splitlines()[:3]
+    assert [line.split(" ", 3)[-1] for line in listed] == [
+        "redis: latency 300 ms", "api: cut (connections reset, new ones refused)",
+        "api: blackhole (accepts, never answers)"]
+    handle.restore()
+    assert ("restore", "redis") in proxy.calls and ("restore", "api") in proxy.calls
+    assert ups == [driver] and handle.wired == []
