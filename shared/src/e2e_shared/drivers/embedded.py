@@ -286,7 +286,8 @@ class EmbeddedDriver(StackDriver):
             st.started = procs.create_time(proc.pid) or time.time()
             popens[name] = proc
             started.append(name)
-            echo(f"{name}: starting (pid {proc.pid}, port {st.port})")
+            via = f" through {PROXY_SERVICE}, own port {st.internal_port}" if st.internal_port else ""
+            echo(f"{name}: starting (pid {proc.pid}, port {st.port}{via})")
         state.save(self.settings.state_file)  # a Ctrl-C from here on is cleaned by the next up
         t0 = time.monotonic()
         with ThreadPoolExecutor(max_workers=len(wave)) as pool:
