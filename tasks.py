@@ -80,13 +80,15 @@ def test(c, strict=False):
             "e2e": "also time stack.up + e2e.all against the sum of the suites and the critical path"})
 @cli
 def bench(c, runs=None, e2e=False):
-    """Time a cold stack.up and a 100,000-case merge (--e2e: a whole run); write docs/benchmarks.md."""
-    from e2e_shared.bench import bench_e2e, bench_merge_section, bench_stack_up
+    """Time a cold stack.up, a 100,000-case merge and the fault proxy's cost on a request
+    (--e2e: a whole run); write docs/benchmarks.md."""
+    from e2e_shared.bench import bench_e2e, bench_merge_section, bench_proxy, bench_stack_up
 
     runs = count(runs, option="--runs", default=3, usage="invoke bench --runs 3")
     bench_stack_up(runs=runs)
     bench_stack_up(runs=runs, services=["db", "objects", "api", "pipeline", "web"])
     bench_merge_section(Path(__file__).parent)
+    bench_proxy(service="api", path="/health", also=("pipeline",))  # /health wants the worker's heartbeat
     if e2e:
         bench_e2e()
 

@@ -27,3 +27,13 @@ def test_write_section_replaces_only_its_own_section(tmp_path):
     text = (tmp_path / "docs" / "benchmarks.md").read_text()
     assert "second A" in text and "first A" not in text and "only B" in text
     assert text.count("bench:a:begin") == 1
+
+
+def test_proxy_cost_interleaves_the_two_paths_and_gives_medians_and_their_ratio():
+    from e2e_shared.bench import proxy_cost
+
+    calls: list[str] = []
+    out = proxy_cost(lambda: calls.append("d"), lambda: calls.append("p"), requests_each=3)
+    assert calls == ["d", "p"] * 3
+    assert out["direct"] > 0 and out["proxied"] > 0
+    assert out["ratio"] == out["proxied"] / out["direct"]

@@ -56,3 +56,9 @@ def test_faults_map_to_compose_commands(root, tmp_path, monkeypatch):
     driver.stop("objects")
     assert calls[0][-3:] == ["-s", "SIGKILL", "db"]
     assert calls[1][-2:] == ["stop", "objects"]
+
+
+def test_wire_faults_drive_toxiproxy_on_the_published_api_port(root, tmp_path, monkeypatch):
+    driver, _calls = _driver(root, tmp_path, monkeypatch)
+    assert driver.proxy_client().base_url == "http://127.0.0.1:8474"
+    assert driver.endpoints().api_url == "http://127.0.0.1:18000"  # Toxiproxy's listener for api

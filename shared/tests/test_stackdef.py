@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
 from e2e_shared import E2EError
 from e2e_shared.config import load_tool_config
 from e2e_shared.stackdef import parse, render, template_context
+from e2e_shared.toxiproxy import PROXY_SERVICE
 
 
 def _tool(**services):
@@ -89,11 +92,27 @@ def test_compose_has_the_same_dependencies_all_waiting_for_health(root):
 
 
 def test_compose_publishes_the_definition_ports(root):
+    """A proxied service's port is published by the fault proxy, not by the service."""
     stack = parse(load_tool_config(root))
     for name, svc in _stack_services(_compose(root)).items():
         published = {int(p.split(":")[-2]) for p in svc.get("ports", [])}
         port = stack.services[name].port
-        assert published == ({port} if port is not None else set()), name
+        if name == PROXY_SERVICE:
+            expected = {port, *(stack.services[n].port for n in stack.proxied)}
+        else:
+            expected = {port} if port is not None and not stack.services[name].proxy else set()
+        assert published == expected, name
+
+
+def test_compose_toxiproxy_routes_every_proxied_service_from_its_port_to_the_service(root):
+    stack = parse(load_tool_config(root))
+    compose = _compose(root)
+    routes = json.loads((root / "compose" / "toxiproxy.json").read_text())
+    assert sorted(r["name"] for r in routes) == sorted(stack.proxied)
+    for r in routes:
+        assert r["listen"] == f"0.0.0.0:{stack.services[r['name']].port}", r
+        host, _, port = r["upstream"].partition(":")
+        assert host == r["name"] and port.isdigit() and not compose["services"][host].get("ports"), r
 
 
 def test_compose_file_is_structurally_valid(root):

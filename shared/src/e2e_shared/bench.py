@@ -11,6 +11,7 @@ from pathlib import Path
 from .config import Settings, load_settings
 from .drivers.embedded import EmbeddedDriver
 from .stackdef import parse
+from .state import StackState
 
 BEGIN = "<!-- bench:{name}:begin -->"
 END = "<!-- bench:{name}:end -->"
@@ -74,6 +75,62 @@ def bench_stack_up(runs: int = 3, services: list[str] | None = None) -> list[flo
     path = write_section(settings.root, "stack-up" if wanted == ["db", "objects"] else "stack-up-all", body)
     print(f"cold up median {statistics.median(times):.2f}s; written to {path}")
     return times
+
+
+def proxy_cost(get_direct, get_proxied, requests_each: int = 300) -> dict[str, float]:
+    """Median seconds per request directly and through the fault proxy, interleaved (one direct,
+    one proxied, ...) so that the machine's load falls on both alike; and their ratio."""
+    direct, proxied = [], []
+    for _ in range(requests_each):
+        for get, out in ((get_direct, direct), (get_proxied, proxied)):
+            t0 = time.perf_counter()
+            get()
+            out.append(time.perf_counter() - t0)
+    d, p = statistics.median(direct), statistics.median(proxied)
+    return {"direct": d, "proxied": p, "ratio": p / d if d else float("nan")}
+
+
+def bench_proxy(requests_each: int = 300, service: str = "api", path: str = "/health",
+                also: tuple[str, ...] = ()) -> dict[str, float]:
+    """The fault proxy's cost on a request: ``service`` (proxy = true) asked directly on its own
+    port and through the proxy, in one run of an isolated stack (``service`` and ``also``, with
+    what they depend on); written to docs/benchmarks.md."""
+    import requests
+
+    settings = load_settings(profile="embedded")
+    driver = isolated_driver(settings)
+    quiet = lambda _m: None  # noqa: E731
+    driver.up([service, *also], echo=quiet)
+    try:
+        st = StackState.load(driver.settings.state_file).services[service]
+        sessions = {"direct": requests.Session(), "proxied": requests.Session()}  # keep-alive, as the suites
+        urls = {"direct": f"http://127.0.0.1:{st.internal_port}{path}",
+                "proxied": f"http://127.0.0.1:{st.port}{path}"}
+
+        def getter(kind: str):
+            return lambda: sessions[kind].get(urls[kind], timeout=10).raise_for_status()
+
+        for kind in urls:  # warm both paths (connections, the app's first-request work)
+            for _ in range(10):
+                getter(kind)()
+        out = proxy_cost(getter("direct"), getter("proxied"), requests_each)
+    finally:
+        driver.down(echo=quiet)
+    body = "\n".join([
+        f"## The fault proxy's cost on a request (`GET {path}` of {service})", "",
+        f"Measured {time.strftime('%Y-%m-%d')} on {machine()}, embedded driver (`invoke bench`): "
+        f"{requests_each} requests straight to the service's own port and {requests_each} through "
+        "the fault proxy (`e2e_shared.services.faultproxy`, no toxic), interleaved, each path on "
+        "one keep-alive session; medians.", "",
+        "| path | median ms per request |", "| --- | --- |",
+        f"| direct (own port) | {out['direct'] * 1000:.2f} |",
+        f"| through the proxy | {out['proxied'] * 1000:.2f} |",
+        f"| ratio | {out['ratio']:.2f}x (+{(out['proxied'] - out['direct']) * 1000:.2f} ms) |",
+    ])
+    path_md = write_section(settings.root, "proxy", body)
+    print(f"proxy: direct {out['direct'] * 1000:.2f} ms, proxied {out['proxied'] * 1000:.2f} ms, "
+          f"ratio {out['ratio']:.2f}; written to {path_md}")
+    return out
 
 
 def critical_path(jobs: list, order: list[str], needs: dict[str, tuple[str, ...]],

@@ -89,12 +89,20 @@ def build_schema(tool: Mapping[str, Any]) -> dict[str, Any]:
             "stop_signal": {"enum": list(signal.Signals.__members__),
                             "expected": "a signal name, e.g. SIGTERM or SIGINT"},
             "install_hint": TEXT,  # shown when the command's program is not installed
+            "proxy": BOOL,  # behind the fault proxy service (faults.latency, cut, blackhole)
         },
-        # A command readiness check needs its command.
-        "if": {"properties": {"ready": {"const": "command"}}, "required": ["ready"]},
-        "then": {"required": ["ready_command"],
-                 "properties": {"ready_command": {**_argv(in_service), "expected": (
-                     'a list of strings (ready = "command" runs it), e.g. ["{python}", "-m", "probe"]')}}},
+        "allOf": [
+            # A command readiness check needs its command.
+            {"if": {"properties": {"ready": {"const": "command"}}, "required": ["ready"]},
+             "then": {"required": ["ready_command"],
+                      "properties": {"ready_command": {**_argv(in_service), "expected": (
+                          'a list of strings (ready = "command" runs it), '
+                          'e.g. ["{python}", "-m", "probe"]')}}}},
+            # The fault proxy listens on the port clients use: a proxied service needs one.
+            {"if": {"properties": {"proxy": {"const": True}}, "required": ["proxy"]},
+             "then": {"required": ["port"], "properties": {"port": {
+                 **PORT, "expected": "a port (proxy = true puts the fault proxy's listener on it)"}}}},
+        ],
     }
     endpoint_props: dict[str, Any] = {k: {**TEXT, "templates": in_endpoint} for k in ENDPOINT_KEYS}
     endpoint_props["buckets"] = {"type": "array", "items": TEXT, "expected": "a list of bucket names"}

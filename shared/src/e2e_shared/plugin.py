@@ -20,7 +20,7 @@ import pytest
 
 from .clients import ApiClient, Recorder, s3_client, sql_engine
 from .config import Endpoints, Settings, load_settings
-from .faults import Faults
+from .faults import FaultEvent, Faults
 from .logwindow import LogWindow
 from .masking import mask
 from .naming import Namer, new_run_id, node_tag
@@ -63,6 +63,7 @@ class TestContext:
     window: LogWindow | None = None
     started: float = field(default_factory=time.time)
     request_id: str | None = None  # X-Request-ID of this test's requests (API client, browser)
+    faults: list[FaultEvent] = field(default_factory=list)  # what the faults fixture injected
 
 
 CTX = pytest.StashKey[TestContext]()
@@ -227,11 +228,15 @@ def _request_id(item: pytest.Item) -> str:
 
 
 @pytest.fixture
-def faults(stack: Stack) -> Iterator[Faults]:
-    """Stop, kill or restart services; everything is restored and ready before the next test."""
+def faults(request: pytest.FixtureRequest, stack: Stack) -> Iterator[Faults]:
+    """Stop, kill or restart services, or disturb their traffic through the fault proxy
+    (latency, cut, blackhole, bandwidth); everything is undone and the stack ready before the
+    next test. What was injected, and when, is in the test's failure bundle."""
     if stack.settings.profile == "remote":
         pytest.fail("fault injection is refused on a remote target", pytrace=False)
     handle = Faults(stack.driver)
+    ctx = request.node.stash.setdefault(CTX, TestContext())
+    handle.events = ctx.faults  # the same list: the bundle shows them even mid-test
     try:
         yield handle
     finally:
@@ -262,6 +267,9 @@ def render_bundle(ctx: TestContext, run_id: str, stack: Stack | None = None) -> 
     for service in dead:  # a killed service logs nothing: say so, with the end of its log
         lines.append(f"service {service} was NOT RUNNING when the test failed; last lines of its log:")
         lines += [f"  [{service}] {e}" for e in tail(stack.log_paths().get(service), 10)]
+    if ctx.faults:
+        lines.append(f"faults injected ({len(ctx.faults)}):")
+        lines += [f"  {e.render()}" for e in ctx.faults]
     reqs = ctx.recorder.render()
     lines.append(f"requests made ({len(ctx.recorder.exchanges)}):")
     lines += [f"  {r}" for r in reqs] or ["  (none)"]

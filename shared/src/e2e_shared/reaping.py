@@ -180,7 +180,7 @@ def teardown(state_dir: Path, root: Path | None, *, keep: bool, echo: Echo,
                 sig = to_signal(st.stop_signal, (signals or {}).get(name, signal.SIGTERM))
                 known.append(st.pid)
                 if stop_recorded(name, st, owner, sig, echo, root=root):
-                    ports.append(st.port)
+                    ports += [st.port, st.internal_port]
                 did = True
         why = "but the state file is corrupt" if corrupt else "but not in the state file"
         did = bool(reap_services(owner, known, echo, why=why)) or did

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import signal
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any
 
 from . import E2EError
+from .toxiproxy import PROXY_SERVICE
 
 READY_KINDS = ("sql", "s3", "http", "tcp", "redis", "command")
 RUNTIMES = ("host", "sut")
@@ -33,6 +34,9 @@ class ServiceDef:
     env: dict[str, str] = field(default_factory=dict)
     stop_signal: str = "SIGTERM"
     install_hint: str = ""  # the next step when the command's program is not installed
+    # Behind the fault proxy: ``port`` is the proxy's listener; the service listens on an
+    # internal port of its own ({port} in its command). It depends on the proxy service.
+    proxy: bool = False
 
     @property
     def signal(self) -> signal.Signals:
@@ -92,6 +96,11 @@ class StackDef:
                 todo.extend(self.services[n].depends_on)
         return seen
 
+    @property
+    def proxied(self) -> list[str]:
+        """The services behind the fault proxy."""
+        return [s.name for s in self.services.values() if s.proxy]
+
     def dependents(self, name: str) -> list[str]:
         return [s.name for s in self.services.values() if name in s.depends_on]
 
@@ -121,6 +130,7 @@ def parse(tool: dict[str, Any]) -> StackDef:
                 env=env,
                 stop_signal=spec.get("stop_signal", "SIGTERM"),
                 install_hint=spec.get("install_hint", ""),
+                proxy=bool(spec.get("proxy", False)),
             )
         except KeyError as exc:
             raise E2EError(f"{where} lacks {exc.args[0]!r}", "see the db service for an example") from None
@@ -133,6 +143,19 @@ def parse(tool: dict[str, Any]) -> StackDef:
         if svc.stop_signal not in signal.Signals.__members__:
             raise E2EError(f"{where} stop_signal = {svc.stop_signal!r} is not a signal name",
                            "use e.g. SIGTERM or SIGINT")
+        if svc.proxy:
+            if svc.port is None:
+                raise E2EError(f"{where} proxy = true but the service has no port",
+                               "give it a port, or remove proxy = true")
+            if name == PROXY_SERVICE:
+                raise E2EError(f"{where} proxy = true: the fault proxy cannot sit behind itself",
+                               "remove proxy = true from it")
+            if PROXY_SERVICE not in raw:
+                raise E2EError(f"{where} proxy = true but there is no [tool.e2e.services.{PROXY_SERVICE}]",
+                               "add the fault proxy service (see docs/extending.md), "
+                               "or remove proxy = true")
+            if PROXY_SERVICE not in svc.depends_on:  # its route lives in the proxy
+                svc = replace(svc, depends_on=(*svc.depends_on, PROXY_SERVICE))
         services[name] = svc
     for svc in services.values():
         for dep in svc.depends_on:

@@ -25,9 +25,16 @@ def fmt_uptime(seconds: float | None) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
+def _port(row: ServiceStatus) -> str:
+    """``18000 (own 41234)``: clients use the fault proxy's port; the service listens on its own."""
+    if row.internal_port:
+        return f"{row.port} (own {row.internal_port})"
+    return str(row.port or "-")
+
+
 def status_table(rows: list[ServiceStatus]) -> str:
     header = ("SERVICE", "STATE", "PID", "PORT", "UPTIME", "READY")
-    body = [(r.name, r.state, str(r.pid or "-"), str(r.port or "-"), fmt_uptime(r.uptime),
+    body = [(r.name, r.state, str(r.pid or "-"), _port(r), fmt_uptime(r.uptime),
              "yes" if r.ready else "no") for r in rows]
     widths = [max(len(row[i]) for row in (header, *body)) for i in range(len(header))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()

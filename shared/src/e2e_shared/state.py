@@ -37,6 +37,14 @@ class ServiceState:
     port: int = 0
     log: str = ""
     stop_signal: str = ""  # so `stack.down` can stop it without reading the stack definition
+    # Behind the fault proxy: the port the service itself listens on (``port`` is the proxy's
+    # listener, the one clients use); 0 when the service is not proxied.
+    internal_port: int = 0
+
+    @property
+    def own_port(self) -> int:
+        """The port the service's own process listens on."""
+        return self.internal_port or self.port
 
 
 @dataclass
@@ -85,7 +93,8 @@ class StackState:
 
 _TOP = {"driver": str, "run_id": str, "secret": str, "host_python": str, "services": dict,
         "endpoints": dict}
-_SERVICE = {"pid": int, "started": (int, float), "port": int, "log": str, "stop_signal": str}
+_SERVICE = {"pid": int, "started": (int, float), "port": int, "log": str, "stop_signal": str,
+            "internal_port": int}
 
 
 def _type_problem(where: str, value: Any, expected: type | tuple[type, ...]) -> str | None:
@@ -117,7 +126,7 @@ def shape_problem(data: Any) -> str | None:
             problem = _type_problem(f"services.{name}.{key}", value, _SERVICE[key])
             if problem:
                 return problem
-        if svc.get("pid", 0) < 0 or not 0 <= svc.get("port", 0) <= 65535:
+        if svc.get("pid", 0) < 0 or not all(0 <= svc.get(k, 0) <= 65535 for k in ("port", "internal_port")):
             return f"services.{name} has pid {svc.get('pid')} and port {svc.get('port')}, out of range"
     return None
 

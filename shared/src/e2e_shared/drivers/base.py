@@ -6,8 +6,10 @@ import abc
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .. import E2EError
 from ..config import Endpoints, Settings
 from ..stackdef import StackDef
+from ..toxiproxy import ToxiproxyClient
 
 Echo = Callable[[str], None]
 
@@ -21,6 +23,7 @@ class ServiceStatus:
     uptime: float | None
     ready: bool
     detail: str = ""
+    internal_port: int | None = None  # behind the fault proxy: the service's own port
 
 
 class StackDriver(abc.ABC):
@@ -63,6 +66,10 @@ class StackDriver(abc.ABC):
     @abc.abstractmethod
     def start(self, service: str, *, echo: Echo = print) -> None:
         """Start one stopped service and wait until it is ready."""
+
+    def proxy_client(self) -> ToxiproxyClient:
+        """A client on the fault proxy's API (``faults.latency``, ``cut``, ``blackhole``)."""
+        raise E2EError(f"the {self.name} driver has no fault proxy", "use the embedded or compose driver")
 
     def dead_services(self) -> list[str]:
         """Services this driver started that are no longer running (cheap: no network)."""

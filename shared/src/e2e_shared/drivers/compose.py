@@ -15,6 +15,7 @@ from .. import E2EError
 from ..config import Endpoints
 from ..stackdef import render, template_context
 from ..state import StackState
+from ..toxiproxy import PROXY_SERVICE, ToxiproxyClient
 from .base import Echo, ServiceStatus, StackDriver
 
 Runner = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
@@ -50,6 +51,11 @@ class ComposeDriver(StackDriver):
 
     def _ports(self) -> dict[str, int]:
         return {name: svc.port for name, svc in self.stack.services.items()}
+
+    def proxy_client(self) -> ToxiproxyClient:
+        """Toxiproxy's API, published on the faultproxy service's port."""
+        port = self.stack.get(PROXY_SERVICE).port
+        return ToxiproxyClient(f"http://127.0.0.1:{port}")
 
     def endpoints(self) -> Endpoints:
         ctx = template_context(self._ports())

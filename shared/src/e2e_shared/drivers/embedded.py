@@ -31,6 +31,7 @@ from ..ownership import (
 from ..signals import shielded
 from ..stackdef import ServiceDef, StackDef, render, template_context
 from ..state import ServiceState, StackState, locked
+from ..toxiproxy import PROXY_SERVICE, ToxiproxyClient
 from ..waits import Poll, WaitTimeout, tail, wait_until
 from .base import Echo, ServiceStatus, StackDriver
 
@@ -89,8 +90,9 @@ class EmbeddedDriver(StackDriver):
             return checks.tcp_ready(port)
         if svc.ready == "redis":
             return checks.redis_ready(port)
-        argv = render(list(svc.ready_command), self._ctx(self._current_ports(), svc))
-        return checks.command_ready(argv, env=self._env(svc, self._current_ports()))
+        ports, own = self._current_ports(), self._own_ports()
+        argv = render(list(svc.ready_command), self._ctx(ports, svc, own=own.get(svc.name)))
+        return checks.command_ready(argv, env=self._env(svc, ports, own=own.get(svc.name)))
 
     def _ready_now(self, svc: ServiceDef, port: int) -> bool:
         try:
@@ -135,6 +137,10 @@ class EmbeddedDriver(StackDriver):
         state, _corrupt = reaping.load_tolerant(self.settings.state_file, self.settings.root)
         return {k: v.port for k, v in (state.services if state else {}).items()}
 
+    def _own_ports(self) -> dict[str, int]:
+        state, _corrupt = reaping.load_tolerant(self.settings.state_file, self.settings.root)
+        return {k: v.own_port for k, v in (state.services if state else {}).items()}
+
     def _python(self, svc: ServiceDef, host_python: str = "") -> str:
         if svc.runtime == "sut":
             from ..sutenv import sut_python
@@ -142,17 +148,21 @@ class EmbeddedDriver(StackDriver):
             return str(sut_python(self.settings))
         return host_python or sys.executable
 
-    def _ctx(self, ports: dict[str, int], svc: ServiceDef, secret: str = "", host_python: str = "") -> dict:
+    def _ctx(self, ports: dict[str, int], svc: ServiceDef, secret: str = "", host_python: str = "",
+             own: int | None = None) -> dict:
+        """``{NAME.port}`` is what clients use (the proxy's listener for a proxied service);
+        ``{port}``, the service's own port, is ``own`` when it is behind the proxy."""
         return template_context(
-            ports, port=ports.get(svc.name, 0), python=self._python(svc, host_python),
+            ports, port=own or ports.get(svc.name, 0), python=self._python(svc, host_python),
             data=str(self.data_dir(svc.name)), root=str(self.settings.root),
             state_dir=str(self.state_dir), secret=secret,
         )
 
-    def _env(self, svc: ServiceDef, ports: dict[str, int], secret: str = "") -> dict[str, str]:
+    def _env(self, svc: ServiceDef, ports: dict[str, int], secret: str = "",
+             own: int | None = None) -> dict[str, str]:
         env = without_markers(dict(os.environ))  # started from a suite, it must not pose as the suite
         env["PYTHONUNBUFFERED"] = "1"
-        ctx = self._ctx(ports, svc, secret)
+        ctx = self._ctx(ports, svc, secret, own=own)
         env.update({k: str(render(v, ctx)) for k, v in svc.env.items()})
         return env
 
@@ -170,6 +180,29 @@ class EmbeddedDriver(StackDriver):
             echo(f"{svc.name}: port {wanted} is held by {holder}; using {port} instead")
             return port
         return procs.free_port()
+
+    def _internal_port(self, wanted: int) -> int:
+        """A proxied service's own port: the one it had, else any free one (clients never see it:
+        the proxy's route follows it)."""
+        if wanted and procs.port_bindable(wanted) and not procs.port_in_use(wanted):
+            return wanted
+        return procs.free_port()
+
+    # --- the fault proxy's routes ----------------------------------------------------------
+    def proxy_client(self, state: StackState | None = None) -> ToxiproxyClient:
+        state = state or self._load()
+        st = state.services.get(PROXY_SERVICE) if state else None
+        if st is None or not st.port:
+            raise E2EError(f"the {PROXY_SERVICE} service is not running", "run `invoke stack.up` first")
+        return ToxiproxyClient(f"http://127.0.0.1:{st.port}")
+
+    def _register_routes(self, state: StackState, names: list[str]) -> None:
+        """Point the proxy's listener for each service at the service's own port."""
+        routes = [{"name": n, "listen": f"127.0.0.1:{state.services[n].port}",
+                   "upstream": f"127.0.0.1:{state.services[n].internal_port}", "enabled": True}
+                  for n in names if n in state.services and state.services[n].internal_port]
+        if routes:
+            self.proxy_client(state).populate(routes)
 
     # --- lifecycle -------------------------------------------------------------------------
     def _clean_stale(self, state: StackState, echo: Echo) -> StackState | None:
@@ -241,17 +274,27 @@ class EmbeddedDriver(StackDriver):
         for name in wave:
             svc = self.stack.services[name]
             previous = state.services.get(name)
-            # A service that ran before keeps its port: its dependents were configured with it.
-            port = self._choose_port(svc, previous.port if previous else svc.port, echo,
-                                     fixed=bool(previous and previous.port))
+            internal = 0
+            if svc.proxy and previous and previous.port:
+                # The proxy holds its public port: keep it; only its own port may change.
+                port, internal = previous.port, self._internal_port(previous.internal_port)
+            else:
+                # A service that ran before keeps its port: its dependents were configured with it.
+                port = self._choose_port(svc, previous.port if previous else svc.port, echo,
+                                         fixed=bool(previous and previous.port))
+                if svc.proxy:
+                    internal = self._internal_port(0)
             state.services[name] = ServiceState(port=port, log=self.log_path(name),
-                                                stop_signal=svc.stop_signal)
+                                                stop_signal=svc.stop_signal, internal_port=internal)
+        # The route exists before the service starts: its readiness is checked through the proxy.
+        self._register_routes(state, [n for n in wave if self.stack.services[n].proxy])
         ports = {k: v.port for k, v in state.services.items()}
         for name in wave:
             svc = self.stack.services[name]
             st = state.services[name]
-            argv = render(list(svc.command), self._ctx(ports, svc, state.secret, state.host_python))
-            env = self._env(svc, ports, state.secret)
+            argv = render(list(svc.command), self._ctx(ports, svc, state.secret, state.host_python,
+                                                       own=st.internal_port))
+            env = self._env(svc, ports, state.secret, own=st.internal_port)
             env.update(service_markers(self.owner, name, state.run_id, svc.stop_signal))
             _require_program(svc, argv[0], env)
             # Servers such as redis-server refuse a {data} folder that does not exist yet.
@@ -262,7 +305,8 @@ class EmbeddedDriver(StackDriver):
             popens[name] = proc
             self._spawned[name] = proc
             started.append(name)
-            echo(f"{name}: starting (pid {proc.pid}, port {st.port})")
+            via = f" through {PROXY_SERVICE}, own port {st.internal_port}" if st.internal_port else ""
+            echo(f"{name}: starting (pid {proc.pid}, port {st.port}{via})")
         state.save(self.settings.state_file)  # a Ctrl-C from here on is cleaned by the next up
         t0 = time.monotonic()
         with ThreadPoolExecutor(max_workers=len(wave)) as pool:
@@ -277,6 +321,9 @@ class EmbeddedDriver(StackDriver):
                     errors.append(exc)
             if errors:
                 raise errors[0]
+        if PROXY_SERVICE in wave:  # a (re)started proxy knows no routes: give it every one
+            self._register_routes(state, [n for n in state.services
+                                          if n in self.stack.services and self.stack.services[n].proxy])
 
     def _render_endpoints(self, state: StackState) -> dict:
         ports = {k: v.port for k, v in state.services.items()}
@@ -315,7 +362,7 @@ class EmbeddedDriver(StackDriver):
         for name, st in found.items():
             if st is not None and alive[name]:
                 rows.append(ServiceStatus(name, "running", st.pid, st.port, now - st.started,
-                                          ready[name].result()))
+                                          ready[name].result(), internal_port=st.internal_port or None))
             elif name in strays:
                 o = strays[name]
                 rows.append(ServiceStatus(name, "orphaned", o.pid, None, now - o.create_time, False,
@@ -323,7 +370,8 @@ class EmbeddedDriver(StackDriver):
             elif st is None:
                 rows.append(ServiceStatus(name, "not started", None, None, None, False))
             else:
-                rows.append(ServiceStatus(name, "down", None, st.port, None, False))
+                rows.append(ServiceStatus(name, "down", None, st.port, None, False,
+                                          internal_port=st.internal_port or None))
         return rows
 
     def findings(self) -> list[str]:
@@ -379,13 +427,14 @@ class EmbeddedDriver(StackDriver):
             if self._alive(st):
                 procs.stop_group(st.pid, proof=self._proof(st), sig=svc.signal, grace=5.0,
                                  leader_only=True)
-            if st.port and procs.port_in_use(st.port) and not procs.group_members(st.pid):
-                raise E2EError(f"port {st.port} of {service} is held by {procs.port_holder(st.port)}, "
+            own = st.own_port  # behind the proxy, the public port stays held by the proxy
+            if own and procs.port_in_use(own) and not procs.group_members(st.pid):
+                raise E2EError(f"port {own} of {service} is held by {procs.port_holder(own)}, "
                                "a process this stack did not start",
                                f"stop that process, or `invoke stack.down` then `invoke stack.up` "
                                f"to give {service} a free port")
-            wait_until(lambda: not st.port or not procs.port_in_use(st.port),
-                       what=f"port {st.port} of {service} to be free", timeout=5.0, log=st.log)
+            wait_until(lambda: not own or not procs.port_in_use(own),
+                       what=f"port {own} of {service} to be free", timeout=5.0, log=st.log)
 
     def kill(self, service: str) -> None:
         with locked(self.state_dir):
@@ -422,3 +471,4 @@ def _require_program(svc: ServiceDef, program: str, env: dict[str, str]) -> None
         hint = svc.install_hint or (f"install {program}, or change [tool.e2e.services.{svc.name}] "
                                     "command")
         raise E2EError(f"service {svc.name}: {program!r} is not installed (not found on PATH)", hint)
+
