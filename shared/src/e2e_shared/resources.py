@@ -222,6 +222,61 @@ class ResourceWatch:
                 self.stopping.wait(max(self.interval - (time.monotonic() - started), 0.05))
 
 
+# --- the tests' view: the ``resources`` fixture -------------------------------------------------
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A service's usage as a test sees it."""
+
+    service: str
+    pid: int
+    procs: int
+    rss_mb: float
+    fds: int
+    threads: int
+
+    def __str__(self) -> str:
+        return (f"{self.service} (pid {self.pid}, {self.procs} processes): {self.rss_mb:.1f} MB RSS, "
+                f"{self.fds} fds, {self.threads} threads")
+
+
+class Resources:
+    """``snapshot(service)`` now; ``settle(service, ...)`` waits until its descriptors come back."""
+
+    def __init__(self, state_file: Path) -> None:
+        self.state_file = state_file
+        self.meter = Meter()
+
+    def snapshot(self, service: str) -> Snapshot:
+        from . import E2EError
+
+        services = services_of(self.state_file)
+        if service not in services:
+            known = ", ".join(sorted(services)) or "none"
+            raise E2EError(f"no running service {service!r} in {self.state_file.name}",
+                           f"services with a process: {known}")
+        pid, started = services[service]
+        usage = self.meter.measure(service, pid) if same_process(pid, started) else None
+        if usage is None:
+            raise E2EError(f"service {service!r} (pid {pid}) is not running",
+                           f"`invoke stack.status`; `invoke stack.restart {service}`")
+        return Snapshot(service, usage.pid, usage.procs, usage.rss_mb, usage.fds, usage.threads)
+
+    def settle(self, service: str, *, fds: int, tolerance: int = 2, timeout: float = 10.0,
+               interval: float = 0.2) -> Snapshot:
+        """Wait until ``service`` holds at most ``fds + tolerance`` descriptors (connections close
+        a moment after their last answer) and return that snapshot; a :class:`WaitTimeout` says
+        how many it still held."""
+        from .waits import Poll, wait_until
+
+        def settled() -> Poll:
+            now = self.snapshot(service)
+            return Poll(now.fds <= fds + tolerance, now)
+
+        return wait_until(settled, what=f"{service}'s descriptors back to {fds} (+{tolerance})",
+                          timeout=timeout, interval=interval)
+
+
 # --- the summary ---------------------------------------------------------------------------------
 
 def read_samples(path: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
