@@ -212,7 +212,7 @@ margin:4px 8px 4px 0}
 code.cmd{background:#f6f8fa;padding:1px 6px;border-radius:4px}
 button.copy{font-size:11px;padding:0 6px;cursor:pointer}
 table.env th{width:180px;color:#57606a;font-weight:500}
-table.res td{vertical-align:middle}svg.spark{display:block}
+table.res td{vertical-align:middle}table.res th{white-space:nowrap}svg.spark{display:block}
 """
 
 
