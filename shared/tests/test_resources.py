@@ -296,3 +296,39 @@ def test_resources_fixture_snapshot_and_settle(tmp_path: Path, children: list[su
     svc.wait()
     with pytest.raises(E2EError, match="is not running"):
         res.snapshot("api")
+
+
+def test_a_run_watches_from_its_phases_to_its_merge_and_a_ctrl_c_keeps_the_samples(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, family: subprocess.Popen) -> None:
+    import threading
+
+    from e2e_shared import orchestrate
+    from e2e_shared.runner import Options
+
+    settings = SimpleNamespace(reports_dir=tmp_path / "reports", state_dir=tmp_path / "state",
+                               state_file=tmp_path / "state" / "state.json", profile="embedded",
+                               target=None)
+    write_state(settings.state_file, {"db": family.pid})
+    out = settings.reports_dir / SAMPLES_FILE
+    monkeypatch.setattr("e2e_shared.reaping.reap_jobs", lambda *_a, **_k: None)
+    monkeypatch.setattr(orchestrate, "get_driver", lambda **_k: None)
+    monkeypatch.setattr(orchestrate, "require_up", lambda *_a, **_k: None)
+    monkeypatch.setattr(orchestrate, "prepare_envs", lambda *_a: 0.0)
+    seen: dict[str, object] = {}
+
+    def run(_jobs: list) -> None:  # the phases: interrupted once the watch has sampled twice
+        wait_until(lambda: len(read_samples(out)[1]) >= 2, what="two samples", timeout=20)
+        raise KeyboardInterrupt
+
+    def merge_run(_runner: object, _jobs: list, _options: object, *, interrupted: bool, echo: object) -> None:
+        seen["watching"] = any(t.name == "resource-watch" and t.is_alive() for t in threading.enumerate())
+        seen["summary"] = summarize(out, ["run-x"])
+        seen["interrupted"] = interrupted
+
+    monkeypatch.setattr(orchestrate, "merge_run", merge_run)
+    runner = SimpleNamespace(run_id="run-x", run=run, jobs=[])
+    outcome = orchestrate._run_locked(settings, None, runner, [], None, Options(), lambda _m: None)
+    assert outcome.code == 130 and seen["interrupted"] is True
+    assert seen["watching"] is False  # stopped before the merge read its file
+    summary = seen["summary"]
+    assert isinstance(summary, dict) and summary["services"]["db"]["samples"] >= 2
