@@ -16,6 +16,7 @@ import pytest
 from e2e_shared import E2EError
 from e2e_shared.orchestrate import describe_resources
 from e2e_shared.report import merge
+from e2e_shared.report.render import _resources_html, _resources_markdown
 from e2e_shared.resources import (
     NOT_EMBEDDED,
     SAMPLES_FILE,
@@ -176,6 +177,20 @@ def test_summary_figures() -> None:
     assert got["duration"] == 2.0 and api["restarts"] == 0 and api["procs_peak"] == 2
 
 
+def test_growth_across_a_restart_is_also_given_for_the_last_life() -> None:
+    rows = [(7, 100, 50, 10), (7, 101, 90, 30), (8, 105, 60, 12), (8, 110, 64, 15), (8, 112, 61, 13)]
+    lines = [{"t": float(t), "service": "db", "pid": pid, "procs": 5, "rss_mb": rss, "fds": fds,
+              "threads": 3, "cpu": 1.0} for pid, t, rss, fds in rows]
+    lines.insert(2, {"t": 103.0, "service": "db", "down": True})
+    db = summarize_lines(None, lines)["services"]["db"]
+    assert db["restarts"] == 1 and db["down_samples"] == 1
+    assert db["rss_mb"]["growth"] == 11  # 50 -> 61, across the restart
+    assert db["since_restart"] == {"seconds": 7.0, "rss_mb": 1.0, "fds": 1}
+    md = "\n".join(_resources_markdown({"watched": True, "services": {"db": db}}))
+    assert "| db | 90.0 MB | +11.0 MB (+1.0 since restart) | 30 | +3 (+1 since restart) |" in md
+    assert "+1.0 MB since its last restart (7s)" in _resources_html({"watched": True, "services": {"db": db}})
+
+
 def test_downsampling_keeps_the_peaks() -> None:
     points = [(float(i), 10.0 + (50 if i == 77 else 0), 5.0) for i in range(600)]
     series = downsample(points, 60)
@@ -263,13 +278,14 @@ def test_a_compose_run_says_so_in_every_output(tmp_path: Path) -> None:
 
 def test_resources_fixture_snapshot_and_settle(tmp_path: Path, children: list[subprocess.Popen]) -> None:
     # A service that opens five files when asked, and closes them a moment after being asked.
-    code = ("import sys,threading\nheld=[]\nfor line in sys.stdin:\n"
+    code = ("import sys,threading\nheld=[]\nprint('ready', flush=True)\nfor line in sys.stdin:\n"
             " if line.startswith('open'): held += [open(sys.executable,'rb') for _ in range(5)]\n"
             " else: threading.Timer(0.3, lambda: [f.close() for f in held]).start()\n"
             " print('ok', flush=True)\n")
     svc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                            text=True, start_new_session=True)
     children.append(svc)
+    assert svc.stdout is not None and svc.stdout.readline().strip() == "ready"  # imports done
     state_file = tmp_path / "state.json"
     write_state(state_file, {"api": svc.pid})
     res = Resources(state_file)

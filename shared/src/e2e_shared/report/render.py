@@ -152,8 +152,11 @@ def _resources_markdown(resources: dict[str, Any] | None) -> list[str]:
             out.append(f"| {_md(name)} | not sampled | | | | | | | |")
             continue
         rss, fds, thr, cpu = svc["rss_mb"], svc["fds"], svc["threads"], svc["cpu"]
-        out.append(f"| {_md(name)} | {rss['peak']:.1f} MB | {_signed(rss['growth'])} MB "
-                   f"| {fds['peak']:.0f} | {_signed(fds['growth'], 0)} | {thr['peak']:.0f} "
+        life = svc.get("since_restart")
+        rss_life = f" ({_signed(life['rss_mb'])} since restart)" if life else ""
+        fds_life = f" ({_signed(life['fds'], 0)} since restart)" if life else ""
+        out.append(f"| {_md(name)} | {rss['peak']:.1f} MB | {_signed(rss['growth'])} MB{rss_life} "
+                   f"| {fds['peak']:.0f} | {_signed(fds['growth'], 0)}{fds_life} | {thr['peak']:.0f} "
                    f"| {cpu['peak']:.0f}% | {cpu['mean']:.0f}% | {svc.get('restarts', 0)} |")
     return out + [""]
 
@@ -482,10 +485,15 @@ def _resources_html(resources: dict[str, Any]) -> str:
                         f"(down for {svc.get('down_samples', 0)} samples)</td></tr>")
             continue
         rss, fds, thr, cpu = svc["rss_mb"], svc["fds"], svc["threads"], svc["cpu"]
+        life = svc.get("since_restart")
+        note = ("<br><span class='muted'>{} since its last restart ({:.0f}s)</span>" if life else "")
+        rss_life = note.format(f"{_signed(life['rss_mb'])} MB", life["seconds"]) if life else ""
+        fds_life = note.format(_signed(life["fds"], 0), life["seconds"]) if life else ""
         rows.append(
             f"<tr><td>{_e(name)}</td><td>{_resource_chart(name, svc)}</td>"
-            f"<td class='n'>{rss['peak']:.1f} MB</td><td class='n'>{_signed(rss['growth'])} MB</td>"
-            f"<td class='n'>{fds['peak']:.0f}</td><td class='n'>{_signed(fds['growth'], 0)}</td>"
+            f"<td class='n'>{rss['peak']:.1f} MB</td>"
+            f"<td class='n'>{_signed(rss['growth'])} MB{rss_life}</td>"
+            f"<td class='n'>{fds['peak']:.0f}</td><td class='n'>{_signed(fds['growth'], 0)}{fds_life}</td>"
             f"<td class='n'>{thr['peak']:.0f}</td>"
             f"<td class='n'>{cpu['peak']:.0f}% / {cpu['mean']:.0f}%</td>"
             f"<td class='n'>{svc.get('procs_peak', 1)}</td><td class='n'>{svc.get('restarts', 0)}</td>"
