@@ -16,7 +16,6 @@ import pytest
 from e2e_shared import E2EError
 from e2e_shared.orchestrate import describe_resources
 from e2e_shared.report import merge
-from e2e_shared.report.render import _resources_html, _resources_markdown
 from e2e_shared.resources import (
     NOT_EMBEDDED,
     SAMPLES_FILE,
@@ -175,20 +174,6 @@ def test_summary_figures() -> None:
     assert api["cpu"] == {"peak": 90, "mean": 60}  # the first sample has no interval
     assert api["series"] == [[0.0, 50, 10], [1.0, 80, 30], [2.0, 60, 12]]
     assert got["duration"] == 2.0 and api["restarts"] == 0 and api["procs_peak"] == 2
-
-
-def test_growth_across_a_restart_is_also_given_for_the_last_life() -> None:
-    rows = [(7, 100, 50, 10), (7, 101, 90, 30), (8, 105, 60, 12), (8, 110, 64, 15), (8, 112, 61, 13)]
-    lines = [{"t": float(t), "service": "db", "pid": pid, "procs": 5, "rss_mb": rss, "fds": fds,
-              "threads": 3, "cpu": 1.0} for pid, t, rss, fds in rows]
-    lines.insert(2, {"t": 103.0, "service": "db", "down": True})
-    db = summarize_lines(None, lines)["services"]["db"]
-    assert db["restarts"] == 1 and db["down_samples"] == 1
-    assert db["rss_mb"]["growth"] == 11  # 50 -> 61, across the restart
-    assert db["since_restart"] == {"seconds": 7.0, "rss_mb": 1.0, "fds": 1}
-    md = "\n".join(_resources_markdown({"watched": True, "services": {"db": db}}))
-    assert "| db | 90.0 MB | +11.0 MB (+1.0 since restart) | 30 | +3 (+1 since restart) |" in md
-    assert "+1.0 MB since its last restart (7s)" in _resources_html({"watched": True, "services": {"db": db}})
 
 
 def test_downsampling_keeps_the_peaks() -> None:

@@ -346,12 +346,6 @@ def summarize_lines(header: dict[str, Any] | None, lines: Iterable[dict[str, Any
             cpu = [float(s.get("cpu", 0.0)) for s in up[1:]] or [0.0]  # the first has no interval
             entry["cpu"] = {"peak": round(max(cpu), 1), "mean": round(sum(cpu) / len(cpu), 1)}
             entry["procs_peak"] = max(int(s.get("procs", 1)) for s in up)
-            if entry["restarts"]:  # growth across a restart says little: also the last life's
-                life = [s for s in up if s.get("pid") == pids[-1]]
-                entry["since_restart"] = {
-                    "seconds": round(float(life[-1]["t"]) - float(life[0]["t"]), 1),
-                    "rss_mb": round(float(life[-1]["rss_mb"]) - float(life[0]["rss_mb"]), 1),
-                    "fds": int(life[-1]["fds"]) - int(life[0]["fds"])}
             entry["series"] = downsample([(float(s["t"]) - t0, float(s["rss_mb"]), float(s["fds"]))
                                           for s in up])
         services[name] = entry

@@ -152,11 +152,8 @@ def _resources_markdown(resources: dict[str, Any] | None) -> list[str]:
             out.append(f"| {_md(name)} | not sampled | | | | | | | |")
             continue
         rss, fds, thr, cpu = svc["rss_mb"], svc["fds"], svc["threads"], svc["cpu"]
-        life = svc.get("since_restart")
-        rss_life = f" ({_signed(life['rss_mb'])} since restart)" if life else ""
-        fds_life = f" ({_signed(life['fds'], 0)} since restart)" if life else ""
-        out.append(f"| {_md(name)} | {rss['peak']:.1f} MB | {_signed(rss['growth'])} MB{rss_life} "
-                   f"| {fds['peak']:.0f} | {_signed(fds['growth'], 0)}{fds_life} | {thr['peak']:.0f} "
+        out.append(f"| {_md(name)} | {rss['peak']:.1f} MB | {_signed(rss['growth'])} MB "
+                   f"| {fds['peak']:.0f} | {_signed(fds['growth'], 0)} | {thr['peak']:.0f} "
                    f"| {cpu['peak']:.0f}% | {cpu['mean']:.0f}% | {svc.get('restarts', 0)} |")
     return out + [""]
 
@@ -471,7 +468,8 @@ def _resources_html(resources: dict[str, Any]) -> str:
         return f"<p class='muted'>Not watched: {_e(resources.get('why', ''))}.</p>"
     head = (f"<p class='muted'>Sampled every {resources.get('interval', 1):g}s over "
             f"{resources.get('duration', 0):.0f}s; each figure sums the service's process tree. "
-            "Growth is the last sample minus the first. Chart: "
+            "Growth is the last sample minus the first; across a restart (a fault test's) it "
+            "compares two processes, so read it with the restarts column. Chart: "
             "<span style='color:#0969da'>RSS</span> and "
             "<span style='color:#d4a72c'>open descriptors</span>, each on its own scale.</p>"
             "<table class='res'><tr><th>service</th><th>chart</th><th class='n'>RSS peak</th>"
@@ -485,15 +483,11 @@ def _resources_html(resources: dict[str, Any]) -> str:
                         f"(down for {svc.get('down_samples', 0)} samples)</td></tr>")
             continue
         rss, fds, thr, cpu = svc["rss_mb"], svc["fds"], svc["threads"], svc["cpu"]
-        life = svc.get("since_restart")
-        note = ("<br><span class='muted'>{} since its last restart ({:.0f}s)</span>" if life else "")
-        rss_life = note.format(f"{_signed(life['rss_mb'])} MB", life["seconds"]) if life else ""
-        fds_life = note.format(_signed(life["fds"], 0), life["seconds"]) if life else ""
         rows.append(
             f"<tr><td>{_e(name)}</td><td>{_resource_chart(name, svc)}</td>"
             f"<td class='n'>{rss['peak']:.1f} MB</td>"
-            f"<td class='n'>{_signed(rss['growth'])} MB{rss_life}</td>"
-            f"<td class='n'>{fds['peak']:.0f}</td><td class='n'>{_signed(fds['growth'], 0)}{fds_life}</td>"
+            f"<td class='n'>{_signed(rss['growth'])} MB</td>"
+            f"<td class='n'>{fds['peak']:.0f}</td><td class='n'>{_signed(fds['growth'], 0)}</td>"
             f"<td class='n'>{thr['peak']:.0f}</td>"
             f"<td class='n'>{cpu['peak']:.0f}% / {cpu['mean']:.0f}%</td>"
             f"<td class='n'>{svc.get('procs_peak', 1)}</td><td class='n'>{svc.get('restarts', 0)}</td>"
