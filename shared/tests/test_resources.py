@@ -20,6 +20,7 @@ from e2e_shared.resources import (
     NOT_EMBEDDED,
     SAMPLES_FILE,
     Meter,
+    ProcessTable,
     Resources,
     ResourceWatch,
     downsample,
@@ -67,6 +68,7 @@ def test_a_service_is_its_whole_process_tree(family: subprocess.Popen) -> None:
     tree = process_tree(family.pid)
     assert {p.pid for p in tree} == {family.pid, *(c.pid for c in psutil.Process(family.pid).children())}
     assert len(tree) == 3
+    assert ProcessTable.read().family(family.pid) == {p.pid for p in tree}
     alone = Meter().measure("one", psutil.Process(family.pid).children()[0].pid)
     usage = Meter().measure("svc", family.pid)
     assert usage is not None and alone is not None

@@ -48,37 +48,66 @@ class Usage:
         return {**asdict(self), "rss_mb": round(self.rss_mb, 2), "cpu": round(self.cpu, 1)}
 
 
-def session_members() -> dict[int, list[int]]:
-    """Live processes by session id: one pass over the machine's pids."""
-    out: dict[int, list[int]] = {}
-    for pid in psutil.pids():
-        with contextlib.suppress(OSError):
-            out.setdefault(os.getsid(pid), []).append(pid)
-    return out
+@dataclass
+class ProcessTable:
+    """Every live pid by session and by parent: one pass over ``/proc`` serves every service."""
+
+    sessions: dict[int, list[int]]
+    children: dict[int, list[int]]
+
+    @classmethod
+    def read(cls) -> ProcessTable:
+        sessions: dict[int, list[int]] = {}
+        children: dict[int, list[int]] = {}
+        for pid in psutil.pids():
+            ids = _parent_and_session(pid)
+            if ids is not None:
+                children.setdefault(ids[0], []).append(pid)
+                sessions.setdefault(ids[1], []).append(pid)
+        return cls(sessions, children)
+
+    def family(self, pid: int) -> set[int]:
+        """``pid``, its descendants, and the members of the session it leads."""
+        found, todo = {pid}, [pid]
+        while todo:
+            for child in self.children.get(todo.pop(), []):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+        return found | set(self.sessions.get(pid, []))
 
 
-def process_tree(pid: int, sessions: dict[int, list[int]] | None = None) -> list[psutil.Process]:
-    """``pid``, its descendants and the members of the session it leads (no zombies)."""
+def _parent_and_session(pid: int) -> tuple[int, int] | None:
+    """(ppid, sid) of ``pid``: one read of ``/proc/<pid>/stat`` on Linux (a sample reads every
+    pid of the machine each second), else psutil; None when it is gone."""
     try:
-        root = psutil.Process(pid)
-        found = {p.pid: p for p in [root, *root.children(recursive=True)]}
-    except psutil.Error:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()  # the name, in parentheses, may hold spaces
+        return int(fields[1]), int(fields[3])
+    except FileNotFoundError:
+        if os.path.isdir("/proc"):
+            return None  # gone
+    except (OSError, IndexError, ValueError):
+        return None
+    try:
+        return psutil.Process(pid).ppid(), os.getsid(pid)
+    except (OSError, psutil.Error):
+        return None
+
+
+def process_tree(pid: int, table: ProcessTable | None = None) -> list[psutil.Process]:
+    """``pid``, its descendants and the members of the session it leads (no zombies); empty
+    when ``pid`` is gone."""
+    if not psutil.pid_exists(pid):
         return []
-    members = sessions.get(pid, []) if sessions is not None else _session_of(pid)
-    for other in members:
-        if other not in found:
-            with contextlib.suppress(psutil.Error):
-                found[other] = psutil.Process(other)
+    table = table or ProcessTable.read()
     live = []
-    for proc in found.values():
+    for member in sorted(table.family(pid)):
         with contextlib.suppress(psutil.Error):
+            proc = psutil.Process(member)
             if proc.status() != psutil.STATUS_ZOMBIE:
                 live.append(proc)
-    return live
-
-
-def _session_of(pid: int) -> list[int]:
-    return session_members().get(pid, [])
+    return live if any(p.pid == pid for p in live) else []
 
 
 class Meter:
@@ -89,10 +118,9 @@ class Meter:
         self.cpu_seen: dict[str, dict[tuple[int, float], float]] = {}  # service -> process -> seconds
         self.last_at: dict[str, float] = {}
 
-    def measure(self, service: str, pid: int, sessions: dict[int, list[int]] | None = None
-                ) -> Usage | None:
+    def measure(self, service: str, pid: int, table: ProcessTable | None = None) -> Usage | None:
         """The service's usage now; None when ``pid`` is gone."""
-        procs = process_tree(pid, sessions)
+        procs = process_tree(pid, table)
         if not procs:
             return None
         rss = fds = threads = 0
@@ -196,11 +224,11 @@ class ResourceWatch:
     def sample_once(self) -> list[dict[str, Any]]:
         """One sample of every service, as the lines written."""
         services = services_of(self.state_file)
-        sessions = session_members() if services else {}
+        table = ProcessTable.read() if services else None
         now = time.time()
         lines = []
         for name, (pid, started) in sorted(services.items()):
-            usage = self.meter.measure(name, pid, sessions) if same_process(pid, started) else None
+            usage = self.meter.measure(name, pid, table) if same_process(pid, started) else None
             if usage is None:
                 lines.append({"t": round(now, 3), "service": name, "down": True})
             else:
