@@ -77,6 +77,24 @@ def test_s3_round_trip_with_boto3_and_the_buckets_exist(stack):
     assert keys == ["a/one.csv"]
 
 
+def test_the_resource_watch_counts_every_postgres_process_and_sees_a_new_connection(stack):
+    import sqlalchemy as sa
+
+    from e2e_shared.resources import Resources
+
+    driver, ep = stack
+    res = Resources(driver.settings.state_file)
+    before = res.snapshot("db")
+    assert before.procs >= 4  # the postmaster and its background workers, not the wrapper alone
+    engine = sa.create_engine(ep.database_url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        conn.execute(sa.text("select 1"))
+        during = res.snapshot("db")
+        assert during.procs >= before.procs + 1 and during.fds > before.fds  # its backend
+    res.settle("db", fds=before.fds, tolerance=0, timeout=10)  # gone with the connection
+    assert res.snapshot("objects").procs >= 1
+
+
 def test_down_leaves_no_process_and_no_listening_port(root, tmp_path, quiet):
     driver = _driver(root, tmp_path)
     driver.up(echo=quiet)

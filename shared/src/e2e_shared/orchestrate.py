@@ -149,6 +149,7 @@ def _run_locked(settings: Any, model: Any, runner: Runner, jobs: list[Job], seed
                 options: Options, echo: Echo) -> RunOutcome:
     from .ownership import owner_id
     from .reaping import reap_jobs
+    from .resources import ResourceWatch
 
     timings: dict[str, float] = {}
     # Suites of a run that was killed (kill -9 of invoke) must not write into this run's reports.
@@ -157,11 +158,13 @@ def _run_locked(settings: Any, model: Any, runner: Runner, jobs: list[Job], seed
     stopped: KeyboardInterrupt | None = None
     error: E2EError | None = None
     t_phases = time.monotonic()
+    watch = ResourceWatch.for_run(settings, runner.run_id)
     try:
         require_up(get_driver(settings=settings), wait=15.0)
         sessions = sorted({job.session for job in jobs})
         timings["environments"] = prepare_envs(sessions, options.python, echo)
         t_phases = time.monotonic()
+        watch.start()  # from the phases' start to the merge, whichever way the run ends
         for job in jobs:
             if job.phase.destructive and options.target and not options.allow_destructive:
                 runner.skip(job, f"not run: destructive phase refused on target {options.target} "
@@ -175,6 +178,7 @@ def _run_locked(settings: Any, model: Any, runner: Runner, jobs: list[Job], seed
     except E2EError as exc:
         error = exc
     with shielded():  # a second Ctrl-C must not cut the report short
+        watch.stop()
         timings["phases"] = time.monotonic() - t_phases
         if stopped is not None or error is not None:
             why = INTERRUPTED if stopped is not None else ERRORED
@@ -287,6 +291,9 @@ def merge_run(runner: Runner, jobs: list[Job], options: Options, *, interrupted:
         echo(f"FAILED {case.phase}/{case.suite} {case.test}: {headline}{where}")
     if len(result.failures) > len(shown):
         echo(f"... and {len(result.failures) - len(shown)} more failures (see the report)")
+    resources_line = describe_resources(result.resources)
+    if resources_line:
+        echo(resources_line)
     contract_line = after_merge(runner.reports_dir, runner.root)
     if contract_line:
         echo(contract_line)
@@ -297,6 +304,18 @@ def merge_run(runner: Runner, jobs: list[Job], options: Options, *, interrupted:
 
 
 MAX_FAILURES_SHOWN = 20
+
+
+def describe_resources(resources: dict[str, Any] | None) -> str:
+    """``resources: api 85.1 MB peak (+3.2), 14 fds (+0); ...``, or why none were watched."""
+    if not resources:
+        return ""
+    if not resources.get("watched"):
+        return f"resources: not watched ({resources.get('why', '')})"
+    parts = [f"{name} {svc['rss_mb']['peak']:.1f} MB peak ({svc['rss_mb']['growth']:+.1f}), "
+             f"{svc['fds']['last']:.0f} fds ({svc['fds']['growth']:+.0f})"
+             for name, svc in resources.get("services", {}).items() if "rss_mb" in svc]
+    return "resources: " + ("; ".join(parts) if parts else "no service was sampled")
 
 
 def record_unstarted_run(phases: list[str] | None, suites: list[str] | None, text: str,

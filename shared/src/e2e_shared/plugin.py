@@ -243,6 +243,19 @@ def faults(request: pytest.FixtureRequest, stack: Stack) -> Iterator[Faults]:
         handle.restore()
 
 
+@pytest.fixture
+def resources(stack: Stack) -> Any:
+    """A service's RSS, descriptors and threads now (``resources.snapshot("api")``), and
+    ``resources.settle("api", fds=before.fds)`` to wait until its descriptors come back.
+    Only on the embedded driver: elsewhere the services' processes are not on this machine."""
+    from .resources import NOT_EMBEDDED, Resources
+
+    if stack.settings.target or stack.settings.profile != "embedded":
+        pytest.fail(f"{NOT_EMBEDDED} (this stack: {stack.settings.target or stack.settings.profile})",
+                    pytrace=False)
+    return Resources(stack.settings.state_file)
+
+
 # --- failure bundles ---------------------------------------------------------------------------
 
 def _open_window(item: pytest.Item) -> None:

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
-from typing import Literal
+from typing import Any, Literal
 
 from junitparser import (
     JUnitXml,
@@ -809,6 +809,7 @@ def merge(
     step_summary: str | Path | None | Literal["env"] = "env",
     only: Iterable[str] | None = None,
     interrupted: bool = False,
+    resources: Path | None | Literal["auto"] = "auto",
 ) -> MergeResult:
     """Merge every JUnit file under ``junit_dir`` and write the reports into ``out_dir``.
 
@@ -816,8 +817,10 @@ def merge(
     markdown to ``step_summary`` (by default the file named by ``$GITHUB_STEP_SUMMARY``, if set).
     A bad input file is named in ``warnings`` and never keeps the others out. With ``only`` (file
     names), other files are left out, each named in a warning: an e2e run merges its own reports,
-    not those of a ``nox -s <suite>`` run that wrote beside them meanwhile. Raises
-    :class:`NoReportsError` when there is nothing to merge.
+    not those of a ``nox -s <suite>`` run that wrote beside them meanwhile. ``resources`` is the
+    resource watch's samples file (``auto``: ``out_dir/resources.jsonl`` when a merged file
+    carries its run id; None: no resources section). Raises :class:`NoReportsError` when there
+    is nothing to merge.
     """
     junit_dir, out_dir = Path(junit_dir), Path(out_dir)
     paths = find_reports(junit_dir, exclude=[out_dir / "junit.xml"]) if junit_dir.is_dir() else []
@@ -883,10 +886,25 @@ def merge(
     root_el.set("time", f"{result.duration:.3f}")
     if result.started is not None:
         root_el.set("timestamp", iso_offset(result.started))
+    result.resources = _resources(resources, out_dir, paths)
     if step_summary == "env":
         step_summary = os.environ.get("GITHUB_STEP_SUMMARY") or None
     write_outputs(result, root, out_dir, step_summary=Path(step_summary) if step_summary else None)
     return result
+
+
+def _resources(resources: Path | None | Literal["auto"], out_dir: Path, paths: list[Path]
+               ) -> dict[str, Any] | None:
+    """The resources section: from the file given, or (auto) from the watch's file beside the
+    reports when it belongs to one of the merged runs (a CI merge job has none)."""
+    from ..jobreport import run_id_of
+    from ..resources import SAMPLES_FILE, summarize
+
+    if resources is None:
+        return None
+    if resources == "auto":
+        return summarize(out_dir / SAMPLES_FILE, (run_id_of(p) for p in paths))
+    return summarize(Path(resources))
 
 
 def _order(phase_order: Sequence[str]) -> Callable[[_Group], tuple[int, str, int, str]]:

@@ -198,6 +198,8 @@ class MergeResult:
     outputs: dict[str, Path] = field(default_factory=dict)
     cases: list[CaseRow] = field(default_factory=list)  # every case, for the HTML report
     environment: dict[str, str] = field(default_factory=dict)  # filled when the report is written
+    # The resource watch's section (e2e_shared.resources.summarize); None: no samples file.
+    resources: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -218,6 +220,8 @@ class MergeResult:
             "slowest": [asdict(slow) for slow in self.slowest],
             "warnings": list(self.warnings),
             "environment": dict(self.environment),
+            "resources": self.resources if self.resources is not None else {
+                "watched": False, "why": "no resource samples for this run"},
         }
 
 

@@ -8,6 +8,7 @@ import os
 import re
 import shlex
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from junitparser import JUnitXml
@@ -125,9 +126,36 @@ def render_markdown(result: MergeResult) -> str:
                 f"| {_md_code(slow.test)} |"
             )
         out.append("")
+    out += _resources_markdown(result.resources)
     if result.warnings:
         out += ["### Warnings", ""] + [f"- {_md(w, 400)}" for w in result.warnings] + [""]
     return "\n".join(out) + "\n"
+
+
+def _signed(value: float, digits: int = 1) -> str:
+    return f"{value:+.{digits}f}"
+
+
+def _resources_markdown(resources: dict[str, Any] | None) -> list[str]:
+    """A short table of each service's peaks and growth; one line when not watched."""
+    if resources is None:
+        return []
+    if not resources.get("watched"):
+        return ["### Resources", "", f"Not watched: {_md(resources.get('why', ''), 200)}.", ""]
+    out = [f"### Resources ({resources.get('duration', 0):.0f}s, every "
+           f"{resources.get('interval', 1):g}s; growth is last minus first)", "",
+           "| service | RSS peak | RSS growth | fds peak | fds growth | threads peak | CPU peak "
+           "| CPU mean | restarts |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, svc in resources.get("services", {}).items():
+        if "rss_mb" not in svc:
+            out.append(f"| {_md(name)} | not sampled | | | | | | | |")
+            continue
+        rss, fds, thr, cpu = svc["rss_mb"], svc["fds"], svc["threads"], svc["cpu"]
+        out.append(f"| {_md(name)} | {rss['peak']:.1f} MB | {_signed(rss['growth'])} MB "
+                   f"| {fds['peak']:.0f} | {_signed(fds['growth'], 0)} | {thr['peak']:.0f} "
+                   f"| {cpu['peak']:.0f}% | {cpu['mean']:.0f}% | {svc.get('restarts', 0)} |")
+    return out + [""]
 
 
 # -- html -------------------------------------------------------------------------------------
@@ -184,6 +212,7 @@ margin:4px 8px 4px 0}
 code.cmd{background:#f6f8fa;padding:1px 6px;border-radius:4px}
 button.copy{font-size:11px;padding:0 6px;cursor:pointer}
 table.env th{width:180px;color:#57606a;font-weight:500}
+table.res td{vertical-align:middle}table.res th{white-space:nowrap}svg.spark{display:block}
 """
 
 
@@ -397,6 +426,75 @@ def _environment(env: dict[str, str]) -> str:
         + "</table>")
 
 
+SPARK_W, SPARK_H = 260, 44
+
+
+def sparkline(series: list[list[float]], column: int, color: str) -> str:
+    """An SVG polyline of ``series[i][column]`` against ``series[i][0]`` (seconds), scaled to
+    its own range: the shape of growth, with the figures beside it."""
+    if not series:
+        return ""
+    ts = [p[0] for p in series]
+    vs = [p[column] for p in series]
+    t0, tspan = ts[0], max(ts[-1] - ts[0], 1e-6)
+    low, vspan = min(vs), max(max(vs) - min(vs), 1e-6)
+    pad = 3
+
+    def xy(t: float, v: float) -> str:
+        x = (t - t0) / tspan * (SPARK_W - 2 * pad) + pad if len(series) > 1 else SPARK_W / 2
+        y = SPARK_H - pad - (v - low) / vspan * (SPARK_H - 2 * pad)
+        return f"{x:.1f},{y:.1f}"
+
+    points = " ".join(xy(t, v) for t, v in zip(ts, vs, strict=True))
+    return (f"<polyline fill='none' stroke='{color}' stroke-width='1.5' "
+            f"stroke-linejoin='round' points='{points}'/>")
+
+
+def _resource_chart(name: str, svc: dict[str, Any]) -> str:
+    series = svc.get("series") or []
+    rss, fds = svc["rss_mb"], svc["fds"]
+    title = (f"{name}: RSS {rss['first']:.1f} to {rss['last']:.1f} MB (peak {rss['peak']:.1f}), "
+             f"descriptors {fds['first']:.0f} to {fds['last']:.0f} (peak {fds['peak']:.0f}) over "
+             f"{series[-1][0] if series else 0:.0f}s")
+    return (f"<svg class='spark' width='{SPARK_W}' height='{SPARK_H}' viewBox='0 0 {SPARK_W} "
+            f"{SPARK_H}' role='img' aria-label='{_e(title)}'><title>{_e(title)}</title>"
+            f"<rect width='{SPARK_W}' height='{SPARK_H}' fill='#f6f8fa' rx='3'/>"
+            + sparkline(series, 2, "#d4a72c") + sparkline(series, 1, "#0969da") + "</svg>")
+
+
+def _resources_html(resources: dict[str, Any]) -> str:
+    """Each service's peak and growth, with a chart of RSS (blue) and descriptors (amber)."""
+    if not resources.get("watched"):
+        return f"<p class='muted'>Not watched: {_e(resources.get('why', ''))}.</p>"
+    head = (f"<p class='muted'>Sampled every {resources.get('interval', 1):g}s over "
+            f"{resources.get('duration', 0):.0f}s; each figure sums the service's process tree. "
+            "Growth is the last sample minus the first; across a restart (a fault test's) it "
+            "compares two processes, so read it with the restarts column. Chart: "
+            "<span style='color:#0969da'>RSS</span> and "
+            "<span style='color:#d4a72c'>open descriptors</span>, each on its own scale.</p>"
+            "<table class='res'><tr><th>service</th><th>chart</th><th class='n'>RSS peak</th>"
+            "<th class='n'>RSS growth</th><th class='n'>fds peak</th><th class='n'>fds growth</th>"
+            "<th class='n'>threads peak</th><th class='n'>CPU peak / mean</th>"
+            "<th class='n'>procs</th><th class='n'>restarts</th></tr>")
+    rows = []
+    for name, svc in resources.get("services", {}).items():
+        if "rss_mb" not in svc:
+            rows.append(f"<tr><td>{_e(name)}</td><td colspan='9' class='muted'>not sampled "
+                        f"(down for {svc.get('down_samples', 0)} samples)</td></tr>")
+            continue
+        rss, fds, thr, cpu = svc["rss_mb"], svc["fds"], svc["threads"], svc["cpu"]
+        rows.append(
+            f"<tr><td>{_e(name)}</td><td>{_resource_chart(name, svc)}</td>"
+            f"<td class='n'>{rss['peak']:.1f} MB</td>"
+            f"<td class='n'>{_signed(rss['growth'])} MB</td>"
+            f"<td class='n'>{fds['peak']:.0f}</td><td class='n'>{_signed(fds['growth'], 0)}</td>"
+            f"<td class='n'>{thr['peak']:.0f}</td>"
+            f"<td class='n'>{cpu['peak']:.0f}% / {cpu['mean']:.0f}%</td>"
+            f"<td class='n'>{svc.get('procs_peak', 1)}</td><td class='n'>{svc.get('restarts', 0)}</td>"
+            "</tr>")
+    return head + "".join(rows) + "</table>"
+
+
 def _tests_table(rows: list[tuple[str | None, CaseRow]], total: int) -> str:
     counts: dict[str, int] = {}
     for _, case in rows:
@@ -475,7 +573,7 @@ def render_html(result: MergeResult, out_dir: Path) -> str:
         f"<p class='muted'>{started}<a href='junit.xml'>junit.xml</a> · "
         "<a href='summary.json'>summary.json</a> · <a href='summary.md'>summary.md</a> · "
         "<a href='#tests-section'>tests</a> · <a href='#failures'>failures</a> · "
-        "<a href='#environment'>environment</a></p></header>",
+        "<a href='#resources'>resources</a> · <a href='#environment'>environment</a></p></header>",
     ]
     if result.warnings:
         body.append("<section id='warnings'><h2>Warnings</h2><ul class='warn'>"
@@ -523,6 +621,9 @@ def render_html(result: MergeResult, out_dir: Path) -> str:
     body += [f"<tr><td class='n'>{s.time:.2f}s</td><td>{_e(s.phase)}-{_e(s.suite)}</td>"
              f"<td><code>{_e(s.test)}</code></td></tr>" for s in result.slowest]
     body.append("</table></section>")
+    if result.resources is not None:
+        body.append(f"<section id='resources'><h2>Resources</h2>{_resources_html(result.resources)}"
+                    "</section>")
     body.append(f"<section id='environment'><h2>Environment</h2>"
                 f"{_environment(result.environment)}</section>")
     return (
