@@ -15,13 +15,15 @@ from websockets.sync.client import ClientConnection, connect
 
 
 def feed_url(api_url: str, symbols: Iterable[str], token: str | None,
-             since: dict[str, int] | None = None, **extra: str) -> str:
+             since: dict[str, int] | str | None = None) -> str:
+    """The feed's URL; ``since`` as {symbol: seq}, or as raw text (to send a malformed one)."""
     params: dict[str, str] = {"symbols": ",".join(symbols)}
     if token is not None:
         params["token"] = token
-    if since:
+    if isinstance(since, str):
+        params["since"] = since
+    elif since:
         params["since"] = ",".join(f"{s}:{n}" for s, n in since.items())
-    params.update(extra)
     base = api_url.replace("https://", "wss://").replace("http://", "ws://").rstrip("/")
     return f"{base}/ws/trades?{urlencode(params, safe=',:')}"
 
@@ -107,10 +109,10 @@ def open_feed(api_url: str, symbols: Iterable[str], token: str | None, *,
 
 
 def close_of(api_url: str, symbols: Iterable[str], token: str | None, *,
-             timeout: float = 10.0, **extra: str) -> Closed:
+             since: str | None = None, timeout: float = 10.0) -> Closed:
     """Open a feed that the server must refuse: how it closed it (AssertionError when it sent
     a message instead, or stayed open)."""
-    with connect(feed_url(api_url, symbols, token, None, **extra), open_timeout=timeout,
+    with connect(feed_url(api_url, symbols, token, since), open_timeout=timeout,
                  close_timeout=2) as conn:
         try:
             message = conn.recv(timeout=timeout)
