@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from typing import Any
 
 log = logging.getLogger("tradeboard.limits")
@@ -63,7 +62,7 @@ class RateLimiter:
         self.client = aioredis.Redis.from_url(url, socket_timeout=0.5,
                                               socket_connect_timeout=0.5)
         self._script = self.client.register_script(_RATE_LUA)
-        self._warned = 0.0
+        self.failing = False
 
     async def hit(self, user_id: str) -> int | None:
         """Count a request; None when it is allowed, else the seconds until the window ends."""
@@ -71,11 +70,14 @@ class RateLimiter:
             count, ttl = await self._script(keys=[f"tb:rl:{user_id}"],
                                             args=[self.window * 1000])
         except Exception as err:  # noqa: BLE001 - fail open: the limit protects capacity only
-            if time.monotonic() - self._warned > 5:  # one line per 5 s, not one per request
-                self._warned = time.monotonic()
-                log.warning("rate limit not enforced: Redis unavailable (%s)",
-                            type(err).__name__)
+            if not self.failing:  # one line when it starts failing, not one per request
+                log.warning("rate limit not enforced: Redis unavailable (%s: %s)",
+                            type(err).__name__, (str(err).splitlines() or [""])[0][:200])
+            self.failing = True
             return None
+        if self.failing:
+            log.info("rate limit enforced again: Redis is back")
+            self.failing = False
         return None if int(count) <= self.limit else seconds_left(int(ttl))
 
     async def aclose(self) -> None:
