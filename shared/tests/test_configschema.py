@@ -188,3 +188,10 @@ def test_count_arguments_are_whole_numbers(value, cause):
 def test_count_arguments_default_and_convert():
     assert count(None, option="--runs", default=3) == 3
     assert count("7", option="--runs", default=3) == 7
+
+
+def test_a_products_own_url_key_is_not_listed_as_unknown_next_to_a_typo(tool):
+    tool["targets"]["local"]["api2_url"] = "http://127.0.0.1:18001"
+    tool["targets"]["local"]["apiurl"] = "http://127.0.0.1:18000"
+    found = problems(tool)
+    assert len(found) == 1 and "apiurl: unknown key" in found[0], found
