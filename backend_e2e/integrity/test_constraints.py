@@ -16,8 +16,9 @@ CHECK, UNIQUE, FOREIGN_KEY, NOT_NULL = "23514", "23505", "23503", "23502"
 USER = ("INSERT INTO users (id, email, password_hash, display_name)"
         " VALUES (:uid, :email, 'x', 'Integrity')")
 WATCHLIST = "INSERT INTO watchlists (id, user_id, name) VALUES (:wid, :uid, 'wl')"
-# seq: past every number given so far (the feed's sequence, migration 0003), unless a case sets it.
-NEXT_SEQ = "(SELECT coalesce(max(seq), 0) + 1 FROM trades)"
+# seq (the feed's sequence, migration 0003), unless a case sets it: far past every number given so
+# far, so that a load committing meanwhile (it takes the next numbers) never meets these rows.
+NEXT_SEQ = "(SELECT coalesce(max(seq), 0) + 1000000000 FROM trades)"
 TRADE = ("INSERT INTO trades (trade_id, symbol, price, quantity, ts, seq)"
          " VALUES (:tid, {symbol}, {price}, {quantity}, {ts}, {seq})")
 EXPORT = ("INSERT INTO exports (user_id, symbol, from_ts, to_ts, status, progress)"
