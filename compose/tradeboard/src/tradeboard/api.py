@@ -168,8 +168,14 @@ def redis_client(url: str, *, timeout: float) -> Any:
     """A sync client (for the sync routes and /health); it reconnects by itself on the next
     command after Redis comes back."""
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
-    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    # One immediate retry: after Redis restarts, each pooled connection fails once ("closed
+    # by server") before it is replaced; without it the first requests after a recovery fail.
+    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                                retry=Retry(NoBackoff(), 1),
+                                retry_on_error=[redis.exceptions.ConnectionError])
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

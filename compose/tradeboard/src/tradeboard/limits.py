@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger("tradeboard.limits")
@@ -52,6 +53,18 @@ def seconds_left(ms: int) -> int:
     return max(1, math.ceil(ms / 1000))
 
 
+def _twice(call: Callable[[], Any]) -> Any:
+    """``call()``, once more on failure (a pooled connection Redis closed when it restarted is
+    replaced on the retry); LimitsUnavailable when both fail."""
+    try:
+        try:
+            return call()
+        except Exception:  # noqa: BLE001
+            return call()
+    except Exception as err:
+        raise LimitsUnavailable(type(err).__name__) from err
+
+
 class RateLimiter:
     def __init__(self, url: str, limit: int, window: int) -> None:
         import redis.asyncio as aioredis
@@ -66,9 +79,14 @@ class RateLimiter:
 
     async def hit(self, user_id: str) -> int | None:
         """Count a request; None when it is allowed, else the seconds until the window ends."""
+        keys, args = [f"tb:rl:{user_id}"], [self.window * 1000]
         try:
-            count, ttl = await self._script(keys=[f"tb:rl:{user_id}"],
-                                            args=[self.window * 1000])
+            try:
+                count, ttl = await self._script(keys=keys, args=args)
+            except Exception:  # noqa: BLE001
+                # Once more on a fresh connection: after Redis restarts, each pooled
+                # connection fails once ("closed by server") before it is replaced.
+                count, ttl = await self._script(keys=keys, args=args)
         except Exception as err:  # noqa: BLE001 - fail open: the limit protects capacity only
             if not self.failing:  # one line when it starts failing, not one per request
                 log.warning("rate limit not enforced: Redis unavailable (%s: %s)",
@@ -98,10 +116,8 @@ class Lockout:
     def attempt(self, email_key: str) -> tuple[int, int]:
         """Count an attempt: ``(0, seconds)`` when the account is locked, else
         ``(attempt number in the window, seconds left in the window)``."""
-        try:
-            n, ms = self._script(keys=list(self._keys(email_key)), args=[self.window * 1000])
-        except Exception as err:
-            raise LimitsUnavailable(type(err).__name__) from err
+        n, ms = _twice(lambda: self._script(keys=list(self._keys(email_key)),
+                                            args=[self.window * 1000]))
         if int(n) < 0:
             return 0, seconds_left(int(ms))
         if int(n) > self.max_failures:  # beyond the limit, the lock is being set by another
@@ -113,16 +129,13 @@ class Lockout:
         if attempt < self.max_failures:
             return
         lock, fails = self._keys(email_key)
-        try:
+        def lock_it() -> Any:
             pipe = self.client.pipeline(transaction=True)
             pipe.set(lock, "1", px=self.window * 1000)
             pipe.delete(fails)
-            pipe.execute()
-        except Exception as err:
-            raise LimitsUnavailable(type(err).__name__) from err
+            return pipe.execute()
+
+        _twice(lock_it)
 
     def succeeded(self, email_key: str) -> None:
-        try:
-            self.client.delete(self._keys(email_key)[1])
-        except Exception as err:
-            raise LimitsUnavailable(type(err).__name__) from err
+        _twice(lambda: self.client.delete(self._keys(email_key)[1]))

@@ -234,9 +234,12 @@ def redis_client(url: str) -> Any:
     """A client that reconnects by itself on each command; short timeouts so that a Redis
     outage costs a load a moment, not a stall."""
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2,
-                                health_check_interval=10)
+                                retry=Retry(NoBackoff(), 1),
+                                retry_on_error=[redis.exceptions.ConnectionError])
 
 
 def main(argv: list[str] | None = None) -> int:
