@@ -44,7 +44,7 @@ def test_the_workspace_configuration_is_valid(tool):
      "[tool.e2e.phases.flows] suites: found []; expected a list of suite names, e.g. [\"backend\"]"),
     (("services", "api", "depends_on"), ["db", "cache"],
      '[tool.e2e.services.api] depends_on[1]: found "cache"; expected a known service: '
-     "faultproxy, db, objects, redis, api, pipeline, web"),
+     "faultproxy, db, objects, redis, api, api2, pipeline, web"),
     (("services", "api", "command"), ["python", 3],
      "[tool.e2e.services.api] command[1]: found 3; expected a string"),
     (("default_driver",), "k8s",
@@ -188,3 +188,10 @@ def test_count_arguments_are_whole_numbers(value, cause):
 def test_count_arguments_default_and_convert():
     assert count(None, option="--runs", default=3) == 3
     assert count("7", option="--runs", default=3) == 7
+
+
+def test_a_products_own_url_key_is_not_listed_as_unknown_next_to_a_typo(tool):
+    tool["targets"]["local"]["api2_url"] = "http://127.0.0.1:18001"
+    tool["targets"]["local"]["apiurl"] = "http://127.0.0.1:18000"
+    found = problems(tool)
+    assert len(found) == 1 and "apiurl: unknown key" in found[0], found

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import signal
 import string
 from collections.abc import Iterator, Mapping, Sequence
@@ -238,7 +239,9 @@ def _lines(error: ValidationError) -> list[tuple[list[str | int], str]]:
         return [(path, f"{where}: {error.message}")]
     if kind == "additionalProperties":
         known = list(error.schema.get("properties", {}))
-        extra = [k for k in error.instance if k not in known]
+        patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+        # A key a pattern allows (a product's own ``api2_url``) is not unknown.
+        extra = [k for k in error.instance if k not in known and not any(p.search(k) for p in patterns)]
         listed = f"; expected one of: {', '.join(known)}" if known else ""
         return [([*path, k], f"{key_path([*path, k])}: unknown key{_did_you_mean(k, known)}{listed}")
                 for k in extra]

@@ -35,6 +35,17 @@ class RequestIdFormatter(logging.Formatter):
         return f"{text} rid={rid}" if rid else text
 
 
+class NoWebSocketQuery(logging.Filter):
+    """Drops uvicorn's own WebSocket lines: ``"WebSocket /ws/trades?...&token=..." [accepted]``
+    holds the access token (a browser cannot send it in a header), and ``connection open`` /
+    ``connection closed`` say nothing the API's own ``WS <path>`` lines do not."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        return "WebSocket" not in message and message not in ("connection open",
+                                                             "connection closed")
+
+
 def setup(name: str) -> logging.Logger:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(RequestIdFormatter(FORMAT))
@@ -42,4 +53,5 @@ def setup(name: str) -> logging.Logger:
     # boto and psycopg chatter is not ours to report; failures reach us as exceptions.
     for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("uvicorn.error").addFilter(NoWebSocketQuery())
     return logging.getLogger(name)
