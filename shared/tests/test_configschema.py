@@ -44,7 +44,7 @@ def test_the_workspace_configuration_is_valid(tool):
      "[tool.e2e.phases.flows] suites: found []; expected a list of suite names, e.g. [\"backend\"]"),
     (("services", "api", "depends_on"), ["db", "cache"],
      '[tool.e2e.services.api] depends_on[1]: found "cache"; expected a known service: '
-     "db, objects, redis, api, pipeline, web"),
+     "db, objects, redis, api, api2, pipeline, web"),
     (("services", "api", "command"), ["python", 3],
      "[tool.e2e.services.api] command[1]: found 3; expected a string"),
     (("default_driver",), "k8s",

@@ -17,6 +17,8 @@ def test_defaults_match_the_contract() -> None:
         ("landing", "quarantine", "exports")
     assert (s.access_token_ttl, s.refresh_token_ttl) == (900, 86400)
     assert (s.login_max_failures, s.login_window, s.max_upload_bytes) == (5, 60, 20_000_000)
+    assert s.redis_url == "redis://127.0.0.1:6379/0"
+    assert (s.rate_limit, s.rate_window) == (600, 60)
     assert (s.api_host, s.api_port) == ("127.0.0.1", 8000)
     assert (s.web_host, s.web_port) == ("127.0.0.1", 8080)
     assert s.api_public_url == "http://127.0.0.1:8000"
@@ -29,6 +31,18 @@ def test_overrides_and_types() -> None:
     s = load_settings({**REQUIRED, "TB_API_PORT": "18001", "TB_POLL_INTERVAL": "0.5",
                        "TB_VERSION": "9.9"})
     assert (s.api_port, s.poll_interval, s.version) == (18001, 0.5, "9.9")
+
+
+def test_redis_and_rate_limit_overrides() -> None:
+    s = load_settings({**REQUIRED, "TB_REDIS_URL": "redis://r:1/2", "TB_RATE_LIMIT": "7",
+                       "TB_RATE_WINDOW": "3"})
+    assert (s.redis_url, s.rate_limit, s.rate_window) == ("redis://r:1/2", 7, 3)
+
+
+@pytest.mark.parametrize("var", ["TB_RATE_LIMIT", "TB_RATE_WINDOW"])
+def test_rate_limit_must_be_positive(var: str) -> None:
+    with pytest.raises(ConfigError, match=var):
+        load_settings({**REQUIRED, var: "0"})
 
 
 def test_argon2_memory_below_its_minimum_is_refused() -> None:

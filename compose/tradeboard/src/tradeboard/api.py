@@ -19,8 +19,10 @@ from . import auth as auth_logic
 from . import db, errors, logs, storage
 from .config import ConfigError, Settings, load_settings
 from .deps import Context
+from .limits import Lockout, RateLimiter
+from .livefeed import Hub
 from .migrate import apply_migrations
-from .routes import auth, exports, market, status, uploads, watchlists
+from .routes import auth, exports, feed, market, status, uploads, watchlists
 
 log = logging.getLogger("tradeboard.api")
 _OPEN_WHILE_MIGRATING = ("/health",)
@@ -30,11 +32,15 @@ class RequestMiddleware:
     """One log line per request; the last-resort 500 (inside CORS, so it carries CORS
     headers); an early 413 for oversized uploads; 503 until the schema is migrated."""
 
-    def __init__(self, app: ASGIApp, ctx: Context) -> None:
+    def __init__(self, app: ASGIApp, ctx: Context, limiter: RateLimiter) -> None:
         self.app = app
         self.ctx = ctx
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -50,7 +56,7 @@ class RequestMiddleware:
             await send(message)
 
         try:
-            early = self._early_answer(scope)
+            early = self._early_answer(scope) or await self._rate_limited(scope)
             if early is not None:
                 await early(scope, receive, send_wrapper)
             else:
@@ -68,6 +74,54 @@ class RequestMiddleware:
             took = (time.perf_counter() - started) * 1000
             log.info("%s %s %s %.1fms", method, path, status_code, took)
             logs.REQUEST_ID.reset(rid)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """One line when a socket opens and one when it ends, with the close code; the path
+        only (the query holds the token)."""
+        started = time.perf_counter()
+        path = scope["path"]
+        close_code: int | str = "-"
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal close_code
+            if message["type"] == "websocket.close":
+                close_code = message.get("code", 1000)
+            await send(message)
+
+        if not self.ctx.schema_ready.is_set():
+            await send({"type": "websocket.close", "code": 1013, "reason": "not ready"})
+            log.info("WS %s 1013 (schema not ready)", path)
+            return
+        log.info("WS %s open", path)
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as err:
+            log.error("unhandled error in WS %s", path, exc_info=err)
+        finally:
+            took = time.perf_counter() - started
+            log.info("WS %s closed %s after %.1fs", path, close_code, took)
+
+    async def _rate_limited(self, scope: Scope) -> Any:
+        """429 rate_limited once the user behind the bearer token has used the window's
+        requests (ratelimit.*). Requests without a valid token are not counted: they get
+        their 401 from the route; /health and preflights are exempt."""
+        if scope["method"] == "OPTIONS" or scope["path"] in _OPEN_WHILE_MIGRATING:
+            return None
+        headers = dict(scope.get("headers") or ())
+        token = auth_logic.parse_bearer(headers.get(b"authorization", b"").decode("latin-1"))
+        if not token:
+            return None
+        try:
+            claims = auth_logic.decode_token(self.ctx.settings.secret_key, token,
+                                             expected="access")
+        except auth_logic.TokenError:
+            return None
+        retry_after = await self.limiter.hit(claims.sub)
+        if retry_after is None:
+            return None
+        return errors.error_response(
+            429, "rate_limited", f"too many requests; try again in {retry_after} s",
+            headers={"Retry-After": str(retry_after)})
 
     def _early_answer(self, scope: Scope) -> Any:
         path, method = scope["path"], scope["method"]
@@ -110,6 +164,14 @@ def _migrate_until_done(ctx: Context, stop: threading.Event) -> None:
             delay = min(delay * 2, 5.0)
 
 
+def redis_client(url: str, *, timeout: float) -> Any:
+    """A sync client (for the sync routes and /health); it reconnects by itself on the next
+    command after Redis comes back."""
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     auth_logic.configure_hasher(settings.argon2_time_cost, settings.argon2_memory_kib,
@@ -120,7 +182,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         storage=storage.Storage(settings),
         health_storage=storage.Storage(
             settings, storage.make_client(settings, timeout=1.5, attempts=1)),
+        redis=redis_client(settings.redis_url, timeout=1.0),
+        health_redis=redis_client(settings.redis_url, timeout=1.5),
+        hub=Hub(settings.redis_url),
     )
+    ctx.lockout = Lockout(ctx.redis, settings.login_max_failures, settings.login_window)
+    limiter = RateLimiter(settings.redis_url, settings.rate_limit, settings.rate_window)
     stop = threading.Event()
 
     @asynccontextmanager
@@ -128,18 +195,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         worker = threading.Thread(target=_migrate_until_done, args=(ctx, stop),
                                   name="migrations", daemon=True)
         worker.start()
+        await ctx.hub.start()
         yield
         stop.set()
+        await ctx.hub.stop()
+        await limiter.aclose()
         ctx.engine.dispose()
 
     # No /docs or /openapi.json: the contract protects every path but the four open ones.
     app = FastAPI(title="Tradeboard API", version=settings.version, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx
+    app.state.hub = ctx.hub
+    app.state.limiter = limiter
     errors.install(app)
-    for module in (status, auth, watchlists, market, uploads, exports):
+    for module in (status, auth, watchlists, market, uploads, exports, feed):
         app.include_router(module.router)
-    app.add_middleware(RequestMiddleware, ctx=ctx)
+    app.add_middleware(RequestMiddleware, ctx=ctx, limiter=limiter)
     # Added last, so outermost: every answer, errors included, carries CORS headers.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],
                        allow_headers=["*"], expose_headers=["Retry-After"], max_age=600)

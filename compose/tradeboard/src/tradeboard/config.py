@@ -31,6 +31,10 @@ class Settings:
     refresh_token_ttl: int = 86400
     login_max_failures: int = 5
     login_window: int = 60
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Per user: at most rate_limit requests in a window of rate_window seconds (ratelimit.*).
+    rate_limit: int = 600
+    rate_window: int = 60
     max_upload_bytes: int = 20_000_000
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -63,6 +67,9 @@ _VARIABLES: dict[str, tuple[str, type]] = {
     "refresh_token_ttl": ("TB_REFRESH_TOKEN_TTL", int),
     "login_max_failures": ("TB_LOGIN_MAX_FAILURES", int),
     "login_window": ("TB_LOGIN_WINDOW", int),
+    "redis_url": ("TB_REDIS_URL", str),
+    "rate_limit": ("TB_RATE_LIMIT", int),
+    "rate_window": ("TB_RATE_WINDOW", int),
     "max_upload_bytes": ("TB_MAX_UPLOAD_BYTES", int),
     "api_host": ("TB_API_HOST", str),
     "api_port": ("TB_API_PORT", int),
@@ -80,6 +87,7 @@ _VARIABLES: dict[str, tuple[str, type]] = {
 }
 _REQUIRED = ("database_url", "s3_endpoint", "secret_key")
 _POSITIVE = ("access_token_ttl", "refresh_token_ttl", "login_max_failures", "login_window",
+             "rate_limit", "rate_window",
              "max_upload_bytes", "poll_interval", "export_chunk_rows", "heartbeat_max_age",
              "argon2_time_cost", "argon2_memory_kib", "argon2_parallelism")
 

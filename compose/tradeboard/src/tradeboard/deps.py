@@ -25,6 +25,11 @@ class Context:
     storage: Storage
     health_storage: Storage  # a client with tighter timeouts, for /health
     schema_ready: threading.Event = field(default_factory=threading.Event)
+    # Redis (sync, for the sync routes): the login lockout and the logout broadcast.
+    redis: Any = None
+    health_redis: Any = None  # tighter timeouts, for /health
+    lockout: Any = None  # limits.Lockout
+    hub: Any = None  # livefeed.Hub: this process's live feeds
 
 
 @dataclass(frozen=True)

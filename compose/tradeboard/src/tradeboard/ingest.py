@@ -13,6 +13,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
@@ -42,7 +43,43 @@ ON CONFLICT (symbol, minute) DO UPDATE SET
     volume = EXCLUDED.volume, trades = EXCLUDED.trades
 """
 GONE = "the object was removed before it could be loaded"
+# Held for the rest of a load's transaction while it numbers its trades: concurrent loads
+# (several workers) would otherwise race for the same seq, or both count a trade_id as new.
+SEQ_LOCK_KEY = 7_351_202_603
+# New trades numbered per symbol after the symbol's last seq, in (trade time, trade id) order;
+# within one file the first occurrence of a trade_id wins (ORDER BY line).
+INSERT_SQL = """
+WITH fresh AS (
+    SELECT DISTINCT ON (i.trade_id) i.trade_id, i.symbol, i.price, i.quantity, i.ts
+    FROM tb_incoming i
+    WHERE NOT EXISTS (SELECT 1 FROM trades t WHERE t.trade_id = i.trade_id)
+    ORDER BY i.trade_id, i.line
+), numbered AS (
+    SELECT f.*, s.last_seq + row_number() OVER (PARTITION BY f.symbol
+                                                ORDER BY f.ts, f.trade_id) AS seq
+    FROM fresh f JOIN symbol_sequences s ON s.symbol = f.symbol
+), inserted AS (
+    INSERT INTO trades (trade_id, symbol, price, quantity, ts, file_key, seq)
+    SELECT trade_id, symbol, price, quantity, ts, %s, seq FROM numbered
+    RETURNING symbol, seq, trade_id, price, quantity, ts
+), bumped AS (
+    UPDATE symbol_sequences s SET last_seq = m.last_seq
+    FROM (SELECT symbol, max(seq) AS last_seq FROM inserted GROUP BY symbol) m
+    WHERE s.symbol = m.symbol
+)
+SELECT symbol, seq, trade_id, price, quantity, ts FROM inserted ORDER BY symbol, seq
+"""
 MINUTE_SQL = "date_bin('1 minute', ts, TIMESTAMPTZ '2000-01-01 00:00:00+00')"
+
+
+@dataclass(frozen=True)
+class NewTrade:
+    symbol: str
+    seq: int
+    trade_id: str
+    price: Decimal
+    quantity: Decimal
+    ts: datetime
 
 
 @dataclass(frozen=True)
@@ -55,6 +92,8 @@ class LoadResult:
     rows_rejected: int = 0
     seconds: float = 0.0
     error: str | None = None
+    # The trades this load inserted, (symbol, seq) ordered, for the live feed to publish.
+    new_trades: tuple[NewTrade, ...] = ()
 
 
 def quarantine_key(key: str) -> str:
@@ -161,7 +200,8 @@ def _load_next(engine: Engine, store: Storage, claimed: list[str]) -> LoadResult
                 " loaded_at = clock_timestamp() WHERE key = :k"), {"e": str(err), "k": key})
             return LoadResult(key, "rejected", error=str(err),
                               seconds=time.perf_counter() - started)
-        rows_new = _insert_trades(conn, key, trades)
+        new_trades = _insert_trades(conn, key, trades)
+        rows_new = len(new_trades)
         qkey = None
         if rejections:
             _insert_rejections(conn, key, rejections)
@@ -171,7 +211,7 @@ def _load_next(engine: Engine, store: Storage, claimed: list[str]) -> LoadResult
             store.put(store.quarantine, qkey, body, "application/x-ndjson")
         result = LoadResult(key, "loaded", rows_total=len(trades) + len(rejections),
                             rows_new=rows_new, rows_duplicate=len(trades) - rows_new,
-                            rows_rejected=len(rejections))
+                            rows_rejected=len(rejections), new_trades=new_trades)
         conn.execute(text(
             "UPDATE landing_files SET status = 'loaded', rows_total = :total,"
             " rows_loaded = :loaded, rows_rejected = :rejected, rows_new = :new,"
@@ -187,8 +227,9 @@ def _driver(conn: Connection) -> Any:
     return conn.connection.driver_connection
 
 
-def _insert_trades(conn: Connection, key: str, trades: list[rows.Trade]) -> int:
-    """COPY into a temporary table, then one INSERT ... ON CONFLICT; returns new rows."""
+def _insert_trades(conn: Connection, key: str,
+                   trades: list[rows.Trade]) -> tuple[NewTrade, ...]:
+    """COPY into a temporary table, then one numbered INSERT of the new trades; returns them."""
     with _driver(conn).cursor() as cur:
         cur.execute(
             "CREATE TEMP TABLE tb_incoming (line integer, trade_id text, symbol text,"
@@ -196,17 +237,17 @@ def _insert_trades(conn: Connection, key: str, trades: list[rows.Trade]) -> int:
         with cur.copy("COPY tb_incoming FROM STDIN") as copy:
             for n, t in enumerate(trades):
                 copy.write_row((n, t.trade_id, t.symbol, t.price, t.quantity, t.ts))
-        # ORDER BY line: within one file the first occurrence of a trade_id wins.
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (SEQ_LOCK_KEY,))
         cur.execute(
-            "INSERT INTO trades (trade_id, symbol, price, quantity, ts, file_key)"
-            " SELECT trade_id, symbol, price, quantity, ts, %s FROM tb_incoming ORDER BY line"
-            " ON CONFLICT (trade_id) DO NOTHING", (key,))
-        inserted = cur.rowcount
+            "INSERT INTO symbol_sequences (symbol) SELECT DISTINCT symbol FROM tb_incoming"
+            " ON CONFLICT (symbol) DO NOTHING")
+        cur.execute(INSERT_SQL, (key,))
+        inserted = tuple(NewTrade(*row) for row in cur.fetchall())
         cur.execute(
             f"CREATE TEMP TABLE tb_affected ON COMMIT DROP AS"
             f" SELECT DISTINCT symbol, {MINUTE_SQL} AS minute FROM tb_incoming")
         cur.execute(BARS_SQL)
-    return max(inserted, 0)
+    return inserted
 
 
 def _insert_rejections(conn: Connection, key: str, rejections: list[rows.Rejection]) -> None:

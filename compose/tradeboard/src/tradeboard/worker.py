@@ -21,10 +21,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Engine, text
 
-from . import db, export_jobs, ingest, logs, probe, storage
+from . import db, export_jobs, feed, ingest, logs, probe, storage
 from .config import ConfigError, Settings, load_settings
 from .migrate import apply_migrations
 from .storage import Storage
@@ -63,6 +64,7 @@ class Worker:
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.engine: Engine = db.make_engine(settings.database_url, pool_size=4, max_overflow=4)
         self.store = Storage(settings)
+        self.redis = redis_client(settings.redis_url)
         self.stop = threading.Event()
         self.state = "starting"
         self.last_run: float | None = None  # monotonic time of the last complete scan
@@ -108,6 +110,7 @@ class Worker:
                 break
             loaded_any = True
             self._log_load(result)
+            self._publish(result)
         if self.state.startswith("retrying"):
             log.info("ingest: dependencies are back")
         self.state = "running"
@@ -120,6 +123,21 @@ class Worker:
                      r.rows_total, r.rows_new, r.rows_duplicate, r.rows_rejected, r.seconds)
         else:
             log.info("rejected %s: %s", r.key, r.error)
+
+    def _publish(self, result: ingest.LoadResult) -> None:
+        """Publish a committed load's new trades to the live feed. A failure (Redis away) is
+        logged and never undoes the load: the API fills the gap from the database."""
+        if not result.new_trades:
+            return
+        try:
+            started = time.perf_counter()
+            count = feed.publish_trades(self.redis, result.new_trades)
+            log.info("published %d trades of %s in %.3f s", count, result.key,
+                     time.perf_counter() - started)
+        except Exception as err:  # noqa: BLE001 - the load stands; clients catch up from SQL
+            log.warning("could not publish %d trades of %s (%s: %s); feeds will fill the gap "
+                        "from the database", len(result.new_trades), result.key,
+                        type(err).__name__, probe.first_line(err))
 
     def _export_step(self) -> bool:
         job = export_jobs.claim(self.engine, self.worker_id, self.settings.heartbeat_max_age)
@@ -210,6 +228,15 @@ class Worker:
             log.warning("could not remove the heartbeat row: %s", probe.first_line(err))
         self.engine.dispose()
         return 0
+
+
+def redis_client(url: str) -> Any:
+    """A client that reconnects by itself on each command; short timeouts so that a Redis
+    outage costs a load a moment, not a stall."""
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2,
+                                health_check_interval=10)
 
 
 def main(argv: list[str] | None = None) -> int:

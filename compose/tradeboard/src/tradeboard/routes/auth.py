@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from datetime import timedelta
@@ -9,14 +10,16 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 
-from .. import auth
+from .. import auth, feed
 from ..deps import Context, Ctx, User, token_error, user_json
 from ..errors import ApiError, validation
 from ..formats import iso
+from ..limits import LimitsUnavailable
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+log = logging.getLogger("tradeboard.api")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -71,17 +74,11 @@ def _token_pair(ctx: Context, *, user_id: str, session_id: str, refresh_jti: str
             "expires_in": access_ttl}
 
 
-def _failure_state(conn: Connection, key: str) -> auth.FailureState | None:
-    # Make sure a row exists so that FOR UPDATE serialises concurrent attempts on one account.
-    conn.execute(text(
-        "INSERT INTO login_failures (email_key, failures, window_started_at)"
-        " VALUES (:k, 0, now()) ON CONFLICT (email_key) DO NOTHING"), {"k": key})
-    row = conn.execute(text(
-        "SELECT failures, window_started_at, locked_until FROM login_failures"
-        " WHERE email_key = :k FOR UPDATE"), {"k": key}).one()
-    if row.failures == 0 and row.locked_until is None:
-        return None
-    return auth.FailureState(row.failures, row.window_started_at, row.locked_until)
+def _unavailable() -> ApiError:
+    # Fail closed: without Redis the lockout cannot be checked, and skipping it would let
+    # password guessing run unlimited for as long as Redis is away (redis.login).
+    return ApiError(503, "dependency_unavailable",
+                    "logins are paused: the lockout store (Redis) is unavailable")
 
 
 @router.post("/login")
@@ -92,43 +89,37 @@ def login(body: LoginBody, ctx: Ctx) -> dict[str, Any]:
         raise validation(f"ttl_seconds must be at most {settings.access_token_ttl}",
                          "ttl_seconds")
     key = body.email.strip().lower()
-    refused: ApiError | None = None
-    with ctx.engine.begin() as conn:
-        now = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
-        state = _failure_state(conn, key)
-        remaining = auth.lockout_remaining(state, now)
-        if remaining:
-            raise ApiError(429, "too_many_attempts",
-                           f"too many failed logins; try again in {remaining} s",
-                           headers={"Retry-After": str(remaining)})
+    # The lockout lives in Redis, shared by every API process (ratelimit.lockout_shared).
+    try:
+        attempt, left = ctx.lockout.attempt(key)
+    except LimitsUnavailable:
+        raise _unavailable() from None
+    if attempt == 0:
+        raise ApiError(429, "too_many_attempts", f"too many failed logins; try again in {left} s",
+                       headers={"Retry-After": str(left)})
+    with ctx.engine.connect() as conn:
         user = conn.execute(text("SELECT id, password_hash FROM users WHERE lower(email) = :k"),
                             {"k": key}).first()
-        if user is not None and auth.verify_password(user.password_hash, body.password):
-            # Reset rather than delete: concurrent attempts wait on this row's lock, and a
-            # deleted row would leave them nothing to read once the lock is released.
-            conn.execute(text(
-                "UPDATE login_failures SET failures = 0, window_started_at = now(),"
-                " locked_until = NULL WHERE email_key = :k"), {"k": key})
-            refresh_jti = uuid.uuid4().hex
-            session_id = conn.execute(text(
-                "INSERT INTO sessions (user_id, refresh_jti, access_ttl, expires_at)"
-                " VALUES (:uid, :jti, :ttl, now() + :life) RETURNING id"),
-                {"uid": user.id, "jti": refresh_jti, "ttl": ttl,
-                 "life": timedelta(seconds=settings.refresh_token_ttl)}).scalar_one()
-            user_id = str(user.id)
-        else:
-            if user is None:
-                auth.verify_password(None, body.password)  # same cost as a real check
-            new = auth.record_failure(state, now, max_failures=settings.login_max_failures,
-                                      window=settings.login_window)
-            conn.execute(text(
-                "UPDATE login_failures SET failures = :f, window_started_at = :w,"
-                " locked_until = :l WHERE email_key = :k"),
-                {"f": new.failures, "w": new.window_started, "l": new.locked_until, "k": key})
-            refused = ApiError(401, "invalid_credentials", "wrong email or password")
-    if refused is not None:  # raised after commit so that the failure is counted
-        raise refused
-    return _token_pair(ctx, user_id=user_id, session_id=str(session_id),
+    if user is None:
+        auth.verify_password(None, body.password)  # same cost as a real check
+    if user is None or not auth.verify_password(user.password_hash, body.password):
+        try:
+            ctx.lockout.failed(key, attempt)
+        except LimitsUnavailable:
+            log.warning("login: could not record the lock of an account (Redis unavailable)")
+        raise ApiError(401, "invalid_credentials", "wrong email or password")
+    try:
+        ctx.lockout.succeeded(key)
+    except LimitsUnavailable:  # the password is right: the stale count only expires later
+        log.warning("login: could not reset a failure count (Redis unavailable)")
+    refresh_jti = uuid.uuid4().hex
+    with ctx.engine.begin() as conn:
+        session_id = conn.execute(text(
+            "INSERT INTO sessions (user_id, refresh_jti, access_ttl, expires_at)"
+            " VALUES (:uid, :jti, :ttl, now() + :life) RETURNING id"),
+            {"uid": user.id, "jti": refresh_jti, "ttl": ttl,
+             "life": timedelta(seconds=settings.refresh_token_ttl)}).scalar_one()
+    return _token_pair(ctx, user_id=str(user.id), session_id=str(session_id),
                        refresh_jti=refresh_jti, access_ttl=ttl)
 
 
@@ -174,4 +165,13 @@ def logout(user: User,
         conn.execute(text(
             "UPDATE sessions SET revoked_at = now() WHERE id = :sid AND revoked_at IS NULL"),
             {"sid": user.session_id})
+    # Close the session's live feeds on every API process (feed.logout): the broadcast, and
+    # this process's own at once (they do not wait for Redis, which may be away).
+    ctx.hub.logout_local(user.session_id)
+    try:
+        ctx.redis.publish(feed.SESSIONS_CHANNEL,
+                          feed.encode({"type": "logout", "session_id": user.session_id}))
+    except Exception as err:  # noqa: BLE001 - the session is revoked whatever happens here
+        log.warning("logout: could not broadcast to other API processes (%s)",
+                    type(err).__name__)
     return Response(status_code=204)

@@ -46,12 +46,20 @@ def latest_trades(symbol: Annotated[str, Query(max_length=32)], _: User, ctx: Ct
                   limit: Annotated[int, Query(ge=1, le=500)] = 20) -> dict[str, Any]:
     with ctx.engine.connect() as conn:
         symbol = known_symbol(conn, symbol)
+        # Where the live feed continues (feed.*): a client opens /ws/trades with since=last_seq.
+        # Read first, and only trades up to it listed: a load committing in between is then
+        # wholly the feed's to send, never half here and missed there.
+        last_seq = int(conn.execute(text(
+            "SELECT last_seq FROM symbol_sequences WHERE symbol = :s"),
+            {"s": symbol}).scalar() or 0)
         rows = conn.execute(text(
-            "SELECT trade_id, price, quantity, ts FROM trades WHERE symbol = :s"
-            " ORDER BY ts DESC, trade_id DESC LIMIT :n"), {"s": symbol, "n": limit}).all()
-    return {"symbol": symbol, "trades": [
+            "SELECT trade_id, price, quantity, ts, seq FROM trades"
+            " WHERE symbol = :s AND seq <= :last"
+            " ORDER BY ts DESC, trade_id DESC LIMIT :n"),
+            {"s": symbol, "n": limit, "last": last_seq}).all()
+    return {"symbol": symbol, "last_seq": last_seq, "trades": [
         {"trade_id": r.trade_id, "price": number(r.price), "quantity": number(r.quantity),
-         "ts": iso(r.ts)} for r in rows]}
+         "ts": iso(r.ts), "seq": r.seq} for r in rows]}
 
 
 @router.get("/bars")

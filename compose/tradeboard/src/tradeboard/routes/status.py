@@ -70,10 +70,22 @@ def _check_storage(ctx: Context) -> dict[str, Any]:
             "error": None}
 
 
+def _check_redis(ctx: Context) -> dict[str, Any]:
+    """Redis holds the lockout and the rate limit and carries the live feed (redis.health)."""
+    started = time.perf_counter()
+    try:
+        ctx.health_redis.ping()
+    except Exception as err:  # noqa: BLE001 - any failure is the check's answer
+        return {"ok": False, "latency_ms": None, "error": _failed("redis", err)}
+    return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+            "error": None}
+
+
 @router.get("/health")
 def health(ctx: Ctx) -> JSONResponse:
     database_future = _pool.submit(_check_database, ctx)
     storage_future = _pool.submit(_check_storage, ctx)
+    redis_future = _pool.submit(_check_redis, ctx)
     deadline = time.monotonic() + CHECK_TIMEOUT + 0.3
     timed_out = {"ok": False, "latency_ms": None, "error": "timed out"}
     try:
@@ -84,10 +96,15 @@ def health(ctx: Ctx) -> JSONResponse:
         storage = storage_future.result(max(0.0, deadline - time.monotonic()))
     except FutureTimeout:
         storage = timed_out
+    try:
+        redis_check = redis_future.result(max(0.0, deadline - time.monotonic()))
+    except FutureTimeout:
+        redis_check = timed_out
     if pipeline is None:  # cannot be read without the database: not counted as failing
         pipeline = {"ok": None, "heartbeat_age_s": None,
                     "error": "unknown: the database is unavailable"}
-    checks = {"database": database, "storage": storage, "pipeline": pipeline}
+    checks = {"database": database, "storage": storage, "redis": redis_check,
+              "pipeline": pipeline}
     failing = [name for name, check in checks.items() if check["ok"] is False]
     body = {"status": "fail" if failing else "ok", "version": ctx.settings.version,
             "time": iso(datetime.now(UTC)), "failing": failing, "checks": checks}
