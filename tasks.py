@@ -77,12 +77,19 @@ def test(c, strict=False):
 
 
 @task(help={"runs": "how many cold starts to time (default 3)",
-            "e2e": "also time stack.up + e2e.all against the sum of the suites and the critical path"})
+            "e2e": "also time stack.up + e2e.all against the sum of the suites and the critical path",
+            "live": "instead: the live feed's latency, upload to a row in the browser, on the running stack",
+            "uploads": "with --live: how many uploads to time (default 20)"})
 @cli
-def bench(c, runs=None, e2e=False):
-    """Time a cold stack.up and a 100,000-case merge (--e2e: a whole run); write docs/benchmarks.md."""
+def bench(c, runs=None, e2e=False, live=False, uploads=None):
+    """Time a cold stack.up and a 100,000-case merge (--e2e, --live: more); write docs/benchmarks.md."""
     from e2e_shared.bench import bench_e2e, bench_merge_section, bench_stack_up
 
+    if live:
+        from frontend_e2e.live_bench import bench_live
+
+        bench_live(count(uploads, option="--uploads", default=20, usage="invoke bench --live --uploads 20"))
+        return
     runs = count(runs, option="--runs", default=3, usage="invoke bench --runs 3")
     bench_stack_up(runs=runs)
     bench_stack_up(runs=runs, services=["db", "objects", "api", "pipeline", "web"])
