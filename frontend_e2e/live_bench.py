@@ -14,6 +14,7 @@ publish to Redis, the API's feed, the WebSocket, the page).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -117,7 +118,8 @@ def render(samples: list[Sample]) -> str:
         f"(system) headless, one signed-in symbol page ({SYMBOL}, status Live). {len(samples)} "
         "uploads of a one-trade CSV through the API, one after another (each once the last one "
         "showed). Times from the wall clock of the one machine: the upload call, the worker's "
-        "`loaded_at`, the row's `data-received-at` (`python -m frontend_e2e.live_bench`).", "",
+        "`loaded_at`, the row's `data-received-at` (`python -m frontend_e2e.live_bench`). Load "
+        f"average at the end: {os.getloadavg()[0]:.1f}.", "",
         "| part | p50 (ms) | p95 (ms) | max (ms) |", "| --- | --- | --- | --- |",
         *[f"| {name} | {percentile(v, 50):.0f} | {percentile(v, 95):.0f} | {max(v):.0f} |"
           for name, v in parts],
