@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 ERROR_CODES = frozenset({
     "unauthorized", "token_expired", "token_revoked", "invalid_credentials", "too_many_attempts",
+    "rate_limited",
     "validation_error", "not_found", "method_not_allowed", "conflict", "watchlist_limit",
     "unknown_symbol", "payload_too_large", "unsupported_format", "malformed_file", "not_ready",
     "dependency_unavailable", "internal_error",

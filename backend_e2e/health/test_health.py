@@ -12,7 +12,7 @@ from e2e_shared.waits import Poll, wait_until
 
 pytestmark = [pytest.mark.health, pytest.mark.contract("processes.api_ready", "health.checks")]
 
-DEPENDENCIES = ("database", "storage", "pipeline")
+DEPENDENCIES = ("database", "storage", "redis", "pipeline")
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def test_health_answers_ok_with_nothing_failing(health: dict[str, Any]) -> None:
     assert set(health["checks"]) == set(DEPENDENCIES)
 
 
-@pytest.mark.parametrize("name", ["database", "storage"])
+@pytest.mark.parametrize("name", ["database", "storage", "redis"])
 def test_health_reports_the_dependency_as_passing_with_its_latency(health: dict[str, Any],
                                                                     name: str) -> None:
     check = health["checks"][name]

@@ -11,7 +11,9 @@ pg_catalog). Review notes: every timestamp is ``timestamptz``; every audit colum
 ``now()`` and ``updated_at`` is kept by the ``tb_touch_updated_at`` trigger; ``trades.trade_id``
 is the idempotency key (primary key); prices, quantities and bar values are ``numeric`` with
 ``> 0`` checks; users' emails are unique case-insensitively (``users_email_lower_key``); a
-watchlist name is 1..64 chars and unique per user; counts of landing files add up by check.
+watchlist name is 1..64 chars and unique per user; counts of landing files add up by check;
+``trades.seq`` is the live feed's per-symbol sequence (unique with ``symbol``, > 0), whose last
+value per symbol is ``symbol_sequences.last_seq``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 EXPECTED: dict[str, set[tuple[Any, ...]]] = {
     'tables': {
+        ('symbol_sequences',),
         ('bars_1m',),
         ('exports',),
         ('landing_files',),
@@ -35,6 +38,11 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
         ('watchlists',),
     },
     'column types': {
+        ('symbol_sequences', 'created_at', 'timestamp with time zone', 'timestamptz', None, None, None, 6),
+        ('symbol_sequences', 'last_seq', 'bigint', 'int8', None, 64, 0, None),
+        ('symbol_sequences', 'symbol', 'text', 'text', None, None, None, None),
+        ('symbol_sequences', 'updated_at', 'timestamp with time zone', 'timestamptz', None, None, None, 6),
+        ('trades', 'seq', 'bigint', 'int8', None, 64, 0, None),
         ('bars_1m', 'close', 'numeric', 'numeric', None, None, None, None),
         ('bars_1m', 'high', 'numeric', 'numeric', None, None, None, None),
         ('bars_1m', 'low', 'numeric', 'numeric', None, None, None, None),
@@ -133,6 +141,11 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
         ('watchlists', 'user_id', 'uuid', 'uuid', None, None, None, None),
     },
     'nullability': {
+        ('symbol_sequences', 'created_at', 'NO'),
+        ('symbol_sequences', 'last_seq', 'NO'),
+        ('symbol_sequences', 'symbol', 'NO'),
+        ('symbol_sequences', 'updated_at', 'NO'),
+        ('trades', 'seq', 'NO'),
         ('bars_1m', 'close', 'NO'),
         ('bars_1m', 'high', 'NO'),
         ('bars_1m', 'low', 'NO'),
@@ -231,6 +244,11 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
         ('watchlists', 'user_id', 'NO'),
     },
     'defaults and identity': {
+        ('symbol_sequences', 'created_at', 'now()', 'NO', None),
+        ('symbol_sequences', 'last_seq', '0', 'NO', None),
+        ('symbol_sequences', 'symbol', None, 'NO', None),
+        ('symbol_sequences', 'updated_at', 'now()', 'NO', None),
+        ('trades', 'seq', None, 'NO', None),
         ('bars_1m', 'close', None, 'NO', None),
         ('bars_1m', 'high', None, 'NO', None),
         ('bars_1m', 'low', None, 'NO', None),
@@ -329,6 +347,7 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
         ('watchlists', 'user_id', None, 'NO', None),
     },
     'primary keys': {
+        ('symbol_sequences', 'symbol_sequences_pkey', 'PRIMARY KEY (symbol)'),
         ('bars_1m', 'bars_1m_pkey', 'PRIMARY KEY (symbol, minute)'),
         ('exports', 'exports_pkey', 'PRIMARY KEY (id)'),
         ('landing_files', 'landing_files_pkey', 'PRIMARY KEY (key)'),
@@ -344,6 +363,7 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
         ('watchlists', 'watchlists_pkey', 'PRIMARY KEY (id)'),
     },
     'foreign keys': {
+        ('symbol_sequences', 'symbol_sequences_symbol_fkey', 'FOREIGN KEY (symbol) REFERENCES symbols(symbol)'),
         ('bars_1m', 'bars_1m_symbol_fkey', 'FOREIGN KEY (symbol) REFERENCES symbols(symbol)'),
         ('exports', 'exports_symbol_fkey', 'FOREIGN KEY (symbol) REFERENCES symbols(symbol)'),
         ('exports', 'exports_user_id_fkey', 'FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE'),
@@ -356,11 +376,14 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
         ('watchlists', 'watchlists_user_id_fkey', 'FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE'),
     },
     'unique constraints': {
+        ('trades', 'trades_symbol_seq_key', 'UNIQUE (symbol, seq)'),
         ('quarantine_rows', 'quarantine_rows_file_line_key', 'UNIQUE (file_key, line)'),
         ('uploads', 'uploads_object_key_key', 'UNIQUE (object_key)'),
         ('watchlists', 'watchlists_user_name_key', 'UNIQUE (user_id, name)'),
     },
     'check constraints': {
+        ('symbol_sequences', 'symbol_sequences_last_seq_check', 'CHECK ((last_seq >= 0))'),
+        ('trades', 'trades_seq_positive', 'CHECK ((seq > 0))'),
         ('bars_1m', 'bars_1m_check', 'CHECK (((low > (0)::numeric) AND (low <= high)))'),
         ('bars_1m', 'bars_1m_close_check', 'CHECK ((close > (0)::numeric))'),
         ('bars_1m', 'bars_1m_open_check', 'CHECK ((open > (0)::numeric))'),
@@ -392,6 +415,8 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
         ('watchlists', 'watchlists_name_check', 'CHECK (((length(name) >= 1) AND (length(name) <= 64)))'),
     },
     'indexes': {
+        ('symbol_sequences', 'symbol_sequences_pkey', 'CREATE UNIQUE INDEX symbol_sequences_pkey ON public.symbol_sequences USING btree (symbol)'),
+        ('trades', 'trades_symbol_seq_key', 'CREATE UNIQUE INDEX trades_symbol_seq_key ON public.trades USING btree (symbol, seq)'),
         ('bars_1m', 'bars_1m_pkey', 'CREATE UNIQUE INDEX bars_1m_pkey ON public.bars_1m USING btree (symbol, minute)'),
         ('exports', 'exports_active_idx', "CREATE INDEX exports_active_idx ON public.exports USING btree (created_at) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text]))"),
         ('exports', 'exports_pkey', 'CREATE UNIQUE INDEX exports_pkey ON public.exports USING btree (id)'),
@@ -417,6 +442,7 @@ EXPECTED: dict[str, set[tuple[Any, ...]]] = {
         ('watchlists', 'watchlists_user_name_key', 'CREATE UNIQUE INDEX watchlists_user_name_key ON public.watchlists USING btree (user_id, name)'),
     },
     'triggers': {
+        ('symbol_sequences', 'symbol_sequences_touch', 'CREATE TRIGGER symbol_sequences_touch BEFORE UPDATE ON public.symbol_sequences FOR EACH ROW EXECUTE FUNCTION tb_touch_updated_at()'),
         ('bars_1m', 'bars_1m_touch', 'CREATE TRIGGER bars_1m_touch BEFORE UPDATE ON public.bars_1m FOR EACH ROW EXECUTE FUNCTION tb_touch_updated_at()'),
         ('exports', 'exports_touch', 'CREATE TRIGGER exports_touch BEFORE UPDATE ON public.exports FOR EACH ROW EXECUTE FUNCTION tb_touch_updated_at()'),
         ('landing_files', 'landing_files_touch', 'CREATE TRIGGER landing_files_touch BEFORE UPDATE ON public.landing_files FOR EACH ROW EXECUTE FUNCTION tb_touch_updated_at()'),

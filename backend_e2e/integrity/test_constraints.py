@@ -16,8 +16,10 @@ CHECK, UNIQUE, FOREIGN_KEY, NOT_NULL = "23514", "23505", "23503", "23502"
 USER = ("INSERT INTO users (id, email, password_hash, display_name)"
         " VALUES (:uid, :email, 'x', 'Integrity')")
 WATCHLIST = "INSERT INTO watchlists (id, user_id, name) VALUES (:wid, :uid, 'wl')"
-TRADE = ("INSERT INTO trades (trade_id, symbol, price, quantity, ts)"
-         " VALUES (:tid, {symbol}, {price}, {quantity}, {ts})")
+# seq: past every number given so far (the feed's sequence, migration 0003), unless a case sets it.
+NEXT_SEQ = "(SELECT coalesce(max(seq), 0) + 1 FROM trades)"
+TRADE = ("INSERT INTO trades (trade_id, symbol, price, quantity, ts, seq)"
+         " VALUES (:tid, {symbol}, {price}, {quantity}, {ts}, {seq})")
 EXPORT = ("INSERT INTO exports (user_id, symbol, from_ts, to_ts, status, progress)"
           " VALUES (:uid, 'AAPL', {from_ts}, {to_ts}, {status}, {progress})")
 LANDING = ("INSERT INTO landing_files (key, status, landed_at, loaded_at, rows_total, rows_loaded,"
@@ -25,8 +27,9 @@ LANDING = ("INSERT INTO landing_files (key, status, landed_at, loaded_at, rows_t
            " {total}, {loaded}, {rejected}, {new}, {duplicate})")
 
 
-def trade(symbol: str = "'AAPL'", price: str = "10", quantity: str = "1", ts: str = "now()") -> str:
-    return TRADE.format(symbol=symbol, price=price, quantity=quantity, ts=ts)
+def trade(symbol: str = "'AAPL'", price: str = "10", quantity: str = "1", ts: str = "now()",
+          seq: str = NEXT_SEQ) -> str:
+    return TRADE.format(symbol=symbol, price=price, quantity=quantity, ts=ts, seq=seq)
 
 
 def export(from_ts: str = "now() - interval '1 day'", to_ts: str = "now()", status: str = "'queued'",
@@ -55,8 +58,14 @@ CASES = [
     Bad("trade-zero-quantity", trade(quantity="0"), CHECK, constraint="trades_quantity_check"),
     Bad("trade-negative-quantity", trade(quantity="-5"), CHECK, constraint="trades_quantity_check"),
     Bad("trade-duplicate-trade-id", trade(), UNIQUE, setup=(trade(),), constraint="trades_pkey"),
-    Bad("trade-id-of-a-seeded-trade", "INSERT INTO trades (trade_id, symbol, price, quantity, ts)"
-        " VALUES ('seed-AAPL-1', 'AAPL', 1, 1, now())", UNIQUE, constraint="trades_pkey"),
+    Bad("trade-id-of-a-seeded-trade", "INSERT INTO trades (trade_id, symbol, price, quantity, ts, seq)"
+        f" VALUES ('seed-AAPL-1', 'AAPL', 1, 1, now(), {NEXT_SEQ})", UNIQUE, constraint="trades_pkey"),
+    Bad("trade-without-seq", trade(seq="NULL"), NOT_NULL),
+    Bad("trade-zero-seq", trade(seq="0"), CHECK, constraint="trades_seq_positive"),
+    Bad("trade-seq-taken-in-its-symbol",
+        "INSERT INTO trades (trade_id, symbol, price, quantity, ts, seq) VALUES (:tid || '-b', 'AAPL', 1, 1,"
+        " now(), (SELECT max(seq) FROM trades WHERE symbol = 'AAPL'))", UNIQUE, setup=(trade(),),
+        constraint="trades_symbol_seq_key"),
     Bad("trade-unknown-symbol", trade(symbol="'NOPE'"), FOREIGN_KEY, constraint="trades_symbol_fkey"),
     Bad("trade-without-timestamp", trade(ts="NULL"), NOT_NULL),
     Bad("user-duplicate-email-other-case",

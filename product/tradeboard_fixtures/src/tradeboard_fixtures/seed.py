@@ -297,6 +297,9 @@ def reset(api_url: str, database_url: str, s3: Mapping[str, Any]) -> dict[str, A
             "login_failures": "DELETE FROM login_failures",
             "trades": "DELETE FROM trades WHERE NOT (trade_id ~ :pattern)",
             "bars": "DELETE FROM bars_1m",
+            # The feed's counters (migration 0003) of symbols about to go; the others keep
+            # counting on: a client's last seq stays valid across a reset.
+            "symbol_sequences": "DELETE FROM symbol_sequences WHERE NOT (symbol = ANY(:symbols))",
             "symbols": "DELETE FROM symbols WHERE NOT (symbol = ANY(:symbols))",
         }
         with engine.begin() as conn:
