@@ -8,6 +8,7 @@ on top of the table whatever other suites load meanwhile (their files are timed 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -15,7 +16,8 @@ from playwright.sync_api import BrowserContext, expect
 
 from frontend_e2e.pages import SymbolPage
 from frontend_e2e.pages.symbol import LIVE, POLLING, LiveRow
-from frontend_e2e.support.feed import FeedGate, newest_trades
+from frontend_e2e.support.accounts import ACCESS_KEY, signed_in_state
+from frontend_e2e.support.feed import FeedGate, FeedSockets, newest_trades
 
 pytestmark = [pytest.mark.flow]
 
@@ -98,3 +100,25 @@ def test_page_polls_while_the_feed_cannot_be_opened_and_goes_live_when_it_can(
     assert [i for i in ids if i in set(expected)] == expected
     # One poll may have been under way when the socket opened; none after it.
     assert browser_log.requests_to("/trades/latest?") <= polls_at_live + 1, "still polling while Live"
+
+
+@pytest.mark.contract("web.live.token_refresh")
+def test_feed_closed_when_the_access_token_expires_refreshes_it_and_goes_on(
+        new_context, base_url, users, trade_files, account):
+    # A user whose access token lasts 3 s: the API closes the feed with 4401 when it expires.
+    short = users.create("browser", ttl_seconds=3)
+    page = new_context(storage_state=signed_in_state(base_url, short)).new_page()
+    tab = SymbolPage(page)
+    sockets = FeedSockets(page)
+    tab.open_symbol(LIVE_SYMBOL)
+    tab.wait_for_status(LIVE)
+    page.wait_for_function("([key, old]) => localStorage.getItem(key) !== old",
+                           arg=[ACCESS_KEY, short.access_token], timeout=15_000)
+    tab.wait_for_status(LIVE)
+    tf = newest_trades(trade_files, 2, LIVE_SYMBOL)
+
+    trade_files.upload(account, tf)
+    wait_shown(tab, tf)
+    expect(page).to_have_url(re.compile(r"/symbols/" + LIVE_SYMBOL + "$"))
+    expect(tab.live_status).to_have_text(LIVE)
+    assert len(sockets.sockets) >= 2, "the feed was never closed and opened again"
