@@ -77,13 +77,25 @@ def test(c, strict=False):
 
 
 @task(help={"runs": "how many cold starts to time (default 3)",
-            "e2e": "also time stack.up + e2e.all against the sum of the suites and the critical path"})
+            "e2e": "also time stack.up + e2e.all against the sum of the suites and the critical path",
+            "live": "instead: the live feed's latency, upload to a row in the browser, on the running stack",
+            "uploads": "with --live: how many uploads to time (default 20)"})
 @cli
-def bench(c, runs=None, e2e=False):
+def bench(c, runs=None, e2e=False, live=False, uploads=None):
     """Time a cold stack.up, a 100,000-case merge and the fault proxy's cost on a request
-    (--e2e: a whole run); write docs/benchmarks.md."""
-    from e2e_shared.bench import bench_e2e, bench_merge_section, bench_proxy, bench_stack_up
+    (--e2e: a whole run; --live: the live feed's latency); write docs/benchmarks.md."""
+    from e2e_shared.bench import (
+        bench_e2e,
+        bench_merge_section,
+        bench_proxy,
+        bench_stack_up,
+        run_in_suite_env,
+    )
 
+    if live:
+        n = count(uploads, option="--uploads", default=20, usage="invoke bench --live --uploads 20")
+        run_in_suite_env("frontend", "frontend_e2e.live_bench", "--uploads", str(n))
+        return
     runs = count(runs, option="--runs", default=3, usage="invoke bench --runs 3")
     bench_stack_up(runs=runs)
     bench_stack_up(runs=runs, services=["db", "objects", "api", "pipeline", "web"])

@@ -1,8 +1,11 @@
-"""A symbol's page. Live mode: the latest trades, updated every second without reload.
-Historic mode: bars for a chosen range, shown as a table, a chart or a summary."""
+"""A symbol's page. Live mode: the latest trades, pushed by the live feed (a WebSocket) without
+reload, with its state (Live, Reconnecting…, Polling) shown above them. Historic mode: bars for
+a chosen range, shown as a table, a chart or a summary."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Self
 
 from playwright.sync_api import Locator, Page
@@ -10,6 +13,17 @@ from playwright.sync_api import Locator, Page
 from .base import BasePage
 
 SUMMARY_FIELDS = ("bars", "volume", "trades", "open", "high", "low", "close")
+LIVE, RECONNECTING, POLLING = "Live", "Reconnecting…", "Polling"
+
+
+@dataclass(frozen=True)
+class LiveRow:
+    """One row of the live table as the page holds it: what it shows and when it arrived."""
+
+    trade_id: str
+    seq: int | None
+    received_at: float  # ms since the epoch (performance.timeOrigin + performance.now())
+    cells: tuple[str, ...]
 
 
 class SymbolPage(BasePage):
@@ -22,6 +36,7 @@ class SymbolPage(BasePage):
         # Live mode.
         self.live_table = self.main.get_by_role("table", name="Latest trades")
         self.live_rows = self.live_table.locator("tbody").get_by_role("row")
+        self.live_status = self.main.get_by_test_id("live-status")
         # Historic mode.
         self.range_form = self.main.get_by_role("form", name="Range")
         self.start_input = self.range_form.get_by_label("From")
@@ -46,6 +61,22 @@ class SymbolPage(BasePage):
 
     def live_row(self, trade_id: str) -> Locator:
         return self.live_rows.filter(has=self.page.get_by_role("cell", name=trade_id, exact=True))
+
+    def wait_for_status(self, text: str, timeout: float = 15_000) -> None:
+        """Wait until the live status reads ``text`` (LIVE, RECONNECTING or POLLING)."""
+        self.live_status.filter(has_text=re.compile(f"^{re.escape(text)}$")).wait_for(timeout=timeout)
+
+    def live_trade_ids(self) -> list[str]:
+        """The trade ids of the live table's rows, top (newest) to bottom."""
+        return [row.trade_id for row in self.live_table_rows()]
+
+    def live_table_rows(self) -> list[LiveRow]:
+        """Every row of the live table, top to bottom, read in one go."""
+        raw = self.live_rows.evaluate_all("""rows => rows.filter(r => r.dataset.tradeId).map(r => ({
+            id: r.dataset.tradeId, seq: r.dataset.seq, at: r.dataset.receivedAt,
+            cells: [...r.cells].map(c => c.textContent.trim())}))""")
+        return [LiveRow(r["id"], int(r["seq"]) if r["seq"] else None, float(r["at"]), tuple(r["cells"]))
+                for r in raw]
 
     def show_live(self) -> None:
         self.live_tab.click()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import subprocess
 import time
 from pathlib import Path
 
-from .config import Settings, load_settings
+from . import E2EError
+from .config import Settings, find_root, load_settings
 from .drivers.embedded import EmbeddedDriver
 from .stackdef import parse
 from .state import StackState
@@ -242,3 +244,15 @@ def bench_e2e() -> dict[str, float]:
     write_section(settings.root, "e2e", body)
     print(body)
     return {"wall": wall, "critical_path": crit, "sequential": sequential, "merge100k": merge100k}
+
+
+def run_in_suite_env(session: str, module: str, *args: str, root: Path | None = None) -> None:
+    """Run ``python -m module args`` in a suite's own nox environment (a browser benchmark needs
+    the suite's dependencies, which the host's environment does not have); built first if missing."""
+    root = root or find_root()
+    python = root / ".nox" / session / "bin" / "python"
+    if not python.exists():
+        subprocess.run(["nox", "-s", session, "--install-only"], cwd=root, check=True)
+    proc = subprocess.run([str(python), "-m", module, *args], cwd=root)
+    if proc.returncode:
+        raise E2EError(f"{module} failed (exit {proc.returncode})", "see its output above")

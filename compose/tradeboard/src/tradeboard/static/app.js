@@ -74,6 +74,8 @@ function onSignedOut() {
 }
 
 async function signOut() {
+  // The page goes first: its live feed closes before the API ends the session under it.
+  leavePage();
   try {
     await api.post('/auth/logout', undefined, {quiet: true, signal: AbortSignal.timeout(3000)});
   } catch {
@@ -127,12 +129,16 @@ function focusHeading() {
   heading.focus({preventScroll: true});
 }
 
+/** Stop the current page: its requests, timers and streams. */
+function leavePage() {
+  if (!current) return;
+  current.controller.abort();
+  current.view.unmount?.();
+  current = null;
+}
+
 function render() {
-  if (current) {
-    current.controller.abort();
-    current.view.unmount?.();
-    current = null;
-  }
+  leavePage();
   setBanner(false);
   const {route, params} = match(location.pathname);
   if (route.protected && !api.tokens.access()) {

@@ -121,6 +121,13 @@ async function doRefresh() {
   return now !== null && now !== used;
 }
 
+/** The session is over (the API refused it): forget the tokens and go to the login page,
+ * as on any 401 of a request. */
+export function endSession() {
+  tokens.clear();
+  hooks.signedOut();
+}
+
 /** The Response of an API call, after at most one token refresh; see request(). */
 async function respond(method, path, options) {
   const opts = {auth: true, quiet: false, background: false, ...options};
@@ -136,10 +143,7 @@ async function respond(method, path, options) {
       res = await send(method, path, opts);
     }
     if (res.status === 401) {
-      if (!opts.quiet) {
-        tokens.clear();
-        hooks.signedOut();
-      }
+      if (!opts.quiet) endSession();
       throw new AuthRedirect('session ended');
     }
   }
