@@ -66,3 +66,29 @@ def newest_trades(trade_files: Any, n: int, symbol: str) -> Any:
     for i, row in enumerate(tf.rows):
         row["ts"] = (now + timedelta(milliseconds=i)).isoformat().replace("+00:00", "Z")
     return tf
+
+
+class StatusLog:
+    """Every text the live status shows from now on, in order, recorded in the page by a
+    MutationObserver: a state that lasts less than a poll of the test (Reconnecting… before
+    Polling) is still seen."""
+
+    def __init__(self, page: Page, selector: str = '[data-testid="live-status"]') -> None:
+        self.page = page
+        page.evaluate("""sel => {
+            const el = document.querySelector(sel);
+            window.__e2eStatuses = [el.textContent.trim()];
+            new MutationObserver(() => {
+                const text = el.textContent.trim();
+                const seen = window.__e2eStatuses;
+                if (seen[seen.length - 1] !== text) seen.push(text);
+            }).observe(el, {childList: true, characterData: true, subtree: true});
+        }""", selector)
+
+    def texts(self) -> list[str]:
+        return list(self.page.evaluate("() => window.__e2eStatuses"))
+
+    def wait_for(self, text: str, timeout: float = 15_000) -> None:
+        """Wait until the status has shown ``text`` at least once since the log began."""
+        self.page.wait_for_function("text => window.__e2eStatuses.includes(text)", arg=text,
+                                    timeout=timeout)
