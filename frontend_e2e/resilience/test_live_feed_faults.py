@@ -84,6 +84,7 @@ def test_the_live_page_shows_reconnecting_while_the_api_is_cut_and_then_the_miss
     assert not shown(symbol_page, ids), "the page saw the trades while the API was cut"
     statuses.wait_for(cut_until)
     expect(symbol_page.live_status).not_to_have_text(LIVE)
+    assert not shown(symbol_page, ids), "the page saw the trades while the API was cut (polling?)"
 
     faults.restore("api")
     symbol_page.wait_for_status(LIVE, timeout=RECONNECT_MS)
