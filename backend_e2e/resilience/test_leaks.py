@@ -9,15 +9,19 @@ service is one line.
 from __future__ import annotations
 
 import contextlib
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import requests
 import sqlalchemy as sa
+
+from backend_e2e import ratelimit
 
 pytestmark = [pytest.mark.resilience]
 
@@ -40,17 +44,28 @@ class Workload:
 
 
 def _http(url_of: Callable[[Any], str], paths: tuple[str, ...], *, signed_in: bool = False) -> Exercise:
-    """GETs of ``paths`` in turn over one keep-alive session, each answered 200."""
+    """GETs of ``paths`` in turn over one keep-alive session, each answered 200.
+
+    Signed in, the requests are spread over as many users as the rate limit (per user, shared
+    by every API process: ratelimit.per_user) needs, all signed up before the first request.
+    """
 
     @contextlib.contextmanager
     def exercise(request: pytest.FixtureRequest) -> Iterator[Hit]:
-        base = url_of(request.getfixturevalue("stack")).rstrip("/")
+        stack = request.getfixturevalue("stack")
+        base = url_of(stack).rstrip("/")
+        tokens: list[str] = []
+        per_user = WARMUP + REQUESTS
+        if signed_in:
+            limit, _window = ratelimit.settings(stack)
+            per_user = max(1, limit - 10)  # a margin for the user's own requests when signing up
+            users = request.getfixturevalue("users")
+            tokens = [users.create("leaks").access_token for _ in range(-(-(WARMUP + REQUESTS) // per_user))]
         with requests.Session() as session:
-            if signed_in:
-                user = request.getfixturevalue("user")
-                session.headers["Authorization"] = f"Bearer {user.access_token}"
 
             def hit(i: int) -> None:
+                if tokens:
+                    session.headers["Authorization"] = f"Bearer {tokens[i // per_user]}"
                 path = paths[i % len(paths)]
                 resp = session.get(base + path, timeout=10)
                 assert resp.status_code == 200, f"GET {path}: {resp.status_code} {resp.text[:200]}"
@@ -65,6 +80,15 @@ def _http(url_of: Callable[[Any], str], paths: tuple[str, ...], *, signed_in: bo
 def _sql(request: pytest.FixtureRequest) -> Iterator[Hit]:
     """A short query per checkout of the suite's connection pool."""
     engine = request.getfixturevalue("db")
+    # PostgreSQL's own processes (checkpointer, io workers) keep open every relation file they
+    # touch: flush what earlier tests wrote now, so they do not open files during the check.
+    admin = sa.create_engine(request.getfixturevalue("endpoints").admin_database_url,
+                             isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text("CHECKPOINT"))
+    finally:
+        admin.dispose()
 
     def hit(i: int) -> None:
         with engine.connect() as conn:
@@ -95,15 +119,89 @@ def _s3(request: pytest.FixtureRequest) -> Iterator[Hit]:
         s3.delete_object(Bucket=bucket, Key=key)
 
 
+class Resp:
+    """Redis over one raw socket (RESP 2): the suite's environment has no Redis client, and this
+    needs none. Commands one at a time; an error reply raises."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        parts = urlsplit(url)
+        self.sock = socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379),
+                                             timeout=timeout)
+        self.reader = self.sock.makefile("rb")
+        if parts.password:
+            self.call("AUTH", *([unquote(parts.username)] if parts.username else []),
+                      unquote(parts.password))
+        db = parts.path.strip("/")
+        if db and db != "0":
+            self.call("SELECT", db)
+
+    def call(self, *args: str | bytes) -> Any:
+        out = [b"*%d\r\n" % len(args)]
+        for arg in args:
+            data = arg.encode() if isinstance(arg, str) else arg
+            out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+        self.sock.sendall(b"".join(out))
+        return self._reply()
+
+    def _reply(self) -> Any:
+        line = self.reader.readline()
+        if not line.endswith(b"\r\n"):
+            raise ConnectionError(f"Redis closed the connection mid-reply ({line!r})")
+        kind, rest = line[:1], line[1:-2]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise AssertionError(f"Redis answered an error: {rest.decode()}")
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            size = int(rest)
+            return None if size < 0 else self.reader.read(size + 2)[:-2]
+        if kind == b"*":
+            size = int(rest)
+            return None if size < 0 else [self._reply() for _ in range(size)]
+        raise AssertionError(f"not a RESP reply: {line!r}")
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
+
+
+@contextlib.contextmanager
+def _redis(request: pytest.FixtureRequest) -> Iterator[Hit]:
+    """SET and GET in turn on one key of the test's own, over one connection."""
+    url = request.getfixturevalue("endpoints").redis_url
+    assert url, "the stack has no redis_url endpoint"
+    key = f"e2e-leak-check:{uuid.uuid4().hex}"
+    conn = Resp(url)
+
+    def hit(i: int) -> None:
+        if i % 2:
+            assert conn.call("GET", key) == str(i - 1).encode()
+        else:
+            assert conn.call("SET", key, str(i), "EX", "600") == "OK"
+
+    try:
+        yield hit
+    finally:
+        with contextlib.suppress(OSError):
+            conn.call("DEL", key)
+        conn.close()
+
+
 WORKLOADS = [
     pytest.param(Workload("api", "an authenticated GET /auth/me",
                           _http(lambda s: s.endpoints.api_url, ("/auth/me",), signed_in=True)),
                  id="api", marks=pytest.mark.contract("resources.steady")),
+    pytest.param(Workload("api2", "an authenticated GET /auth/me on the second API process",
+                          _http(lambda s: s.endpoints.url("api2_url"), ("/auth/me",), signed_in=True)),
+                 id="api2", marks=pytest.mark.contract("resources.steady")),
     pytest.param(Workload("web", "GET / and a static file in turn",
                           _http(lambda s: s.endpoints.web_url, ("/", "/static/style.css"))),
                  id="web", marks=pytest.mark.contract("resources.steady")),
     pytest.param(Workload("db", "a short SQL query over a pooled connection", _sql), id="db"),
     pytest.param(Workload("objects", "an S3 HEAD or GET of one object", _s3), id="objects"),
+    pytest.param(Workload("redis", "a SET or GET of one key over one connection", _redis), id="redis"),
 ]
 
 
