@@ -94,8 +94,10 @@ def _closed(err: ConnectionClosed) -> Closed:
 def open_feed(api_url: str, symbols: Iterable[str], token: str | None, *,
               since: dict[str, int] | None = None, timeout: float = 10.0) -> Feed:
     """Open a feed and wait for its ``ready``; AssertionError when it closes instead."""
+    # Entered by hand: a Feed outlives this call and is closed by its owner (websockets 17
+    # warns about a connection that was never entered).
     conn = connect(feed_url(api_url, symbols, token, since), open_timeout=timeout,
-                   close_timeout=2, max_size=2**22)
+                   close_timeout=2, max_size=2**22).__enter__()
     try:
         first = json.loads(conn.recv(timeout=timeout))
     except ConnectionClosed as err:
