@@ -18,30 +18,26 @@ from typing import Any
 
 log = logging.getLogger("tradeboard.limits")
 
-# KEYS[1] counter; ARGV[1] window ms. Returns {count, ms left in the window}.
-_RATE_LUA = """
-local n = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
+# Count one more in a fixed window: KEYS[{k}] is the counter, ARGV[1] the window in ms; leaves
+# n (the count) and ttl (ms left in the window).
+_COUNT = """
+local n = redis.call('INCR', KEYS[{k}])
+local ttl = redis.call('PTTL', KEYS[{k}])
 if n == 1 or ttl < 0 then
-    redis.call('PEXPIRE', KEYS[1], ARGV[1])
+    redis.call('PEXPIRE', KEYS[{k}], ARGV[1])
     ttl = tonumber(ARGV[1])
 end
-return {n, ttl}
+return {{n, ttl}}
 """
-# KEYS[1] lock, KEYS[2] failures; ARGV[1] window ms. An attempt is counted before its password
-# is checked, so that concurrent attempts never check more than the limit allows.
+# KEYS[1] counter. Returns {count, ms left in the window}.
+_RATE_LUA = _COUNT.format(k=1)
+# KEYS[1] lock, KEYS[2] failures. An attempt is counted before its password is checked, so
+# that concurrent attempts never check more than the limit allows.
 # Returns {-1, lock ms left} when locked, else {attempt number, ms left in the window}.
 _ATTEMPT_LUA = """
 local lock = redis.call('PTTL', KEYS[1])
 if lock > 0 then return {-1, lock} end
-local n = redis.call('INCR', KEYS[2])
-local ttl = redis.call('PTTL', KEYS[2])
-if n == 1 or ttl < 0 then
-    redis.call('PEXPIRE', KEYS[2], ARGV[1])
-    ttl = tonumber(ARGV[1])
-end
-return {n, ttl}
-"""
+""" + _COUNT.format(k=2)
 
 
 class LimitsUnavailable(Exception):

@@ -187,12 +187,13 @@ class Proxy:
                             asyncio.get_running_loop().call_later(
                                 float(attrs["timeout"]) / 1000, link.close)
                     elif toxic.type == "reset_peer":
+                        # The toxic's own delay before the reset (Toxiproxy's timeout), not a wait.
                         await asyncio.sleep(float(attrs.get("timeout", 0)) / 1000)
                         link.close(reset=True)
                         return
                 if drop:
                     continue
-                if delay > 0:
+                if delay > 0:  # the injected latency itself: what the toxic is for, not a wait
                     await asyncio.sleep(max(0.0, arrived + delay - time.monotonic()))
                 writer.write(data)
                 await writer.drain()

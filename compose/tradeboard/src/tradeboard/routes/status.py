@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
@@ -60,25 +61,23 @@ def _check_database(ctx: Context) -> tuple[dict[str, Any], dict[str, Any] | None
     return {"ok": True, "latency_ms": latency, "error": None}, pipeline
 
 
-def _check_storage(ctx: Context) -> dict[str, Any]:
+def _timed(name: str, probe: Callable[[], object]) -> dict[str, Any]:
     started = time.perf_counter()
     try:
-        ctx.health_storage.check()
+        probe()
     except Exception as err:  # noqa: BLE001 - any failure is the check's answer
-        return {"ok": False, "latency_ms": None, "error": _failed("object store", err)}
+        return {"ok": False, "latency_ms": None, "error": _failed(name, err)}
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1),
             "error": None}
+
+
+def _check_storage(ctx: Context) -> dict[str, Any]:
+    return _timed("object store", ctx.health_storage.check)
 
 
 def _check_redis(ctx: Context) -> dict[str, Any]:
     """Redis holds the lockout and the rate limit and carries the live feed (redis.health)."""
-    started = time.perf_counter()
-    try:
-        ctx.health_redis.ping()
-    except Exception as err:  # noqa: BLE001 - any failure is the check's answer
-        return {"ok": False, "latency_ms": None, "error": _failed("redis", err)}
-    return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 1),
-            "error": None}
+    return _timed("redis", ctx.health_redis.ping)
 
 
 @router.get("/health")
