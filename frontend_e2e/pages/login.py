@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from playwright.sync_api import Page
 
-from .base import BasePage
+from .base import BasePage, open_in_tab
 
 
 class LoginPage(BasePage):
@@ -21,7 +21,7 @@ class LoginPage(BasePage):
         self.create_account_link = self.main.get_by_role("link", name="Create an account")
 
     def open_with_next(self, next_path: str) -> Self:
-        self.page.goto(f"{self.path}?next={quote(next_path, safe='/')}")
+        open_in_tab(self.page, f"{self.path}?next={quote(next_path, safe='/')}")
         return self
 
     def log_in(self, email: str, password: str) -> None:

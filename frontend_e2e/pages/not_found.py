@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, Response
 
-from .base import BasePage
+from .base import BasePage, open_in_tab
 
 
 class NotFoundPage(BasePage):
@@ -15,7 +15,7 @@ class NotFoundPage(BasePage):
 
     def open_unknown(self, path: str) -> Response | None:
         """Visit a path the app does not know; returns the document's answer."""
-        return self.page.goto(path)
+        return open_in_tab(self.page, path)
 
     def go_home(self) -> None:
         self.home_link.click()

@@ -8,6 +8,7 @@ from typing import Self
 from playwright.sync_api import Locator, Page
 
 from ..support.accounts import ACCESS_KEY, REFRESH_KEY
+from .base import open_in_tab
 
 API_ERROR = "Cannot reach the Tradeboard API"
 
@@ -36,7 +37,7 @@ class AppShell:
         return self.nav.get_by_role("link", name=label, exact=True)
 
     def visit(self, path: str) -> Self:
-        self.page.goto(path)
+        open_in_tab(self.page, path)
         return self
 
     def go_to(self, label: str) -> None:

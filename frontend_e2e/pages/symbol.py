@@ -10,7 +10,7 @@ from typing import Self
 
 from playwright.sync_api import Locator, Page
 
-from .base import BasePage
+from .base import BasePage, open_in_tab
 
 SUMMARY_FIELDS = ("bars", "volume", "trades", "open", "high", "low", "close")
 LIVE, RECONNECTING, POLLING = "Live", "Reconnecting…", "Polling"
@@ -56,7 +56,7 @@ class SymbolPage(BasePage):
         self.summary = {name: self.main.get_by_test_id(f"summary-{name}") for name in SUMMARY_FIELDS}
 
     def open_symbol(self, symbol: str) -> Self:
-        self.page.goto(f"/symbols/{symbol}")
+        open_in_tab(self.page, f"/symbols/{symbol}")
         return self
 
     def live_row(self, trade_id: str) -> Locator:
