@@ -74,6 +74,8 @@ def test_a_leaking_failing_probe_leaves_no_secret_under_reports(tmp_path, monkey
     traces = [name for name in files if name.endswith("trace.zip")]
     assert traces and any(name.endswith(".trace") for name in files)  # a trace was kept
     assert any(name.endswith(".png") for name in files)  # and a screenshot
+    tabs = [json.loads(data) for name, data in files.items() if name.endswith("/tabs.json")]
+    assert [[tab["url"] for tab in kept] for kept in tabs] == [["http://probe.test/login"]]
     assert {"junit.xml", "index.html", "summary.json", "logs/flows-frontend.log"} <= set(files)
     leaks = {name: secret for name, data in files.items()
              for secret in (access, refresh, "bob-local-pw", typed)
