@@ -16,13 +16,13 @@ which costs each test a few hundred milliseconds on a 2-core machine.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Error, Page
+from playwright.sync_api import BrowserContext, Error
 
+from e2e_shared.browser import save_tab_states
 from e2e_shared.masking import mask_trace
 from e2e_shared.plugin import RUN_ID
 
@@ -33,44 +33,6 @@ PLAYWRIGHT_KINDS = ("playwright_screenshot", "playwright_trace", "playwright_vid
 # What the retained trace shows: DOM snapshots before and after each action (the trace viewer's
 # timeline), network and console; no screencast, no source files.
 TRACE_OPTIONS = {"snapshots": True, "screenshots": False, "sources": False}
-
-# A click that times out has two causes a screenshot cannot tell apart: the app never rendered
-# (few elements, the document's own title) or the tab got no animation frames (Playwright's
-# "stable" check waits for two). This asks the tab for both; polled by timer, not by frame, and
-# bounded, so a hung or throttled tab still answers or is named.
-TAB_STATE = """() => {
-  const s = window.__e2eTabState || (window.__e2eTabState = (() => {
-    const st = {frames: [], t0: performance.now()};
-    const step = () => { st.frames.push(Math.round(performance.now() - st.t0));
-                         if (st.frames.length < 3) requestAnimationFrame(step); };
-    requestAnimationFrame(step);
-    return st;
-  })());
-  const waited = performance.now() - s.t0;
-  if (s.frames.length < 3 && waited < 2500) return false;
-  return {url: location.href, title: document.title, visibility: document.visibilityState,
-          focused: document.hasFocus(), ready_state: document.readyState,
-          elements: document.body ? document.body.getElementsByTagName('*').length : 0,
-          frames_ms: s.frames, frames_wanted: 3, waited_ms: Math.round(waited)};
-}"""
-TAB_STATE_TIMEOUT_MS = 4000
-
-
-def tab_state(page: Page) -> dict[str, object]:
-    """What one tab says of itself: URL, title, visibility, focus, how many elements it has and
-    when its next three animation frames came (ms; fewer than three means it got no frames)."""
-    try:
-        return page.wait_for_function(TAB_STATE, polling=100, timeout=TAB_STATE_TIMEOUT_MS).json_value()
-    except Error as exc:
-        return {"url": page.url, "error": f"no answer in {TAB_STATE_TIMEOUT_MS} ms: "
-                f"{str(exc).splitlines()[0]}"}
-
-
-def save_tab_states(context: BrowserContext, path: Path) -> Path:
-    """Every tab of the context, in the order they were opened, as ``tabs.json``."""
-    states = [tab_state(page) for page in context.pages]
-    path.write_text(json.dumps(states, indent=2) + "\n", encoding="utf-8")
-    return path
 
 
 def set_output(config: pytest.Config) -> None:

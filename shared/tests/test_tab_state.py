@@ -8,8 +8,7 @@ import os
 import pytest
 from playwright.sync_api import sync_playwright
 
-from e2e_shared.browser import find_chromium, launch_args
-from frontend_e2e.support.artifacts import TAB_STATE_TIMEOUT_MS, tab_state
+from e2e_shared.browser import TAB_STATE_TIMEOUT_MS, find_chromium, launch_args, tab_state
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"),
                                 reason="needs Debian's chromium (installed by .ci/run)")

@@ -2,16 +2,21 @@
 
 Playwright's browser download cannot work on machines without internet access, so a system
 Chromium (Debian: ``apt-get install chromium``) is preferred and launched by path.
+
+``tab_state``/``save_tab_states`` ask an open tab how it is (title, visibility, focus, element
+count, animation frames) for a failed test's artifacts.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from . import E2EError
 
@@ -94,3 +99,44 @@ def find_chromium(*, environ: dict[str, str] | None = None,
 def launch_args(executable: str) -> dict[str, object]:
     """Keyword arguments for ``browser_type.launch``."""
     return {"executable_path": executable, "args": list(LAUNCH_ARGS), "headless": True}
+
+
+# A click that times out has two causes a screenshot cannot tell apart: the app never rendered
+# (few elements, the document's own title) or the tab got no animation frames (Playwright's
+# "stable" check waits for two). This asks the tab for both; polled by timer, not by frame, and
+# bounded, so a hung or throttled tab still answers or is named.
+TAB_STATE = """() => {
+  const s = window.__e2eTabState || (window.__e2eTabState = (() => {
+    const st = {frames: [], t0: performance.now()};
+    const step = () => { st.frames.push(Math.round(performance.now() - st.t0));
+                         if (st.frames.length < 3) requestAnimationFrame(step); };
+    requestAnimationFrame(step);
+    return st;
+  })());
+  const waited = performance.now() - s.t0;
+  if (s.frames.length < 3 && waited < 2500) return false;
+  return {url: location.href, title: document.title, visibility: document.visibilityState,
+          focused: document.hasFocus(), ready_state: document.readyState,
+          elements: document.body ? document.body.getElementsByTagName('*').length : 0,
+          frames_ms: s.frames, frames_wanted: 3, waited_ms: Math.round(waited)};
+}"""
+TAB_STATE_TIMEOUT_MS = 4000
+
+
+def tab_state(page: Any) -> dict[str, object]:
+    """What one tab says of itself: URL, title, visibility, focus, how many elements it has and
+    when its next three animation frames came (ms; fewer than three means it got no frames)."""
+    from playwright.sync_api import Error  # the engine itself runs without Playwright
+
+    try:
+        return page.wait_for_function(TAB_STATE, polling=100, timeout=TAB_STATE_TIMEOUT_MS).json_value()
+    except Error as exc:
+        return {"url": page.url, "error": f"no answer in {TAB_STATE_TIMEOUT_MS} ms: "
+                f"{str(exc).splitlines()[0]}"}
+
+
+def save_tab_states(context: Any, path: Path) -> Path:
+    """Every tab of the context, in the order they were opened, as ``tabs.json``."""
+    states = [tab_state(page) for page in context.pages]
+    path.write_text(json.dumps(states, indent=2) + "\n", encoding="utf-8")
+    return path
